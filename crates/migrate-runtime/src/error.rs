@@ -199,6 +199,15 @@ pub enum Error {
     #[error("cannot roll back: {} no down file", join_have(.0))]
     MissingDown(Vec<MigrationRef>),
 
+    /// A no-transaction migration in an operation that needs one transaction.
+    #[error(
+        "{migration} runs outside a transaction (`-- migrate:no-transaction`) and cannot be part of a single-transaction batch"
+    )]
+    NeedsOwnTransaction {
+        /// The migration.
+        migration: MigrationRef,
+    },
+
     /// A target or rollback version outside the set.
     #[error("version {requested} is not valid here: {reason}")]
     InvalidVersion {

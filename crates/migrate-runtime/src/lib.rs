@@ -29,14 +29,23 @@
 
 #![warn(missing_docs)]
 
+mod backup;
+mod clock;
 mod error;
+mod lock;
 mod migrations;
+mod runner;
+mod status;
+mod tracking;
 
 pub use migrate_core::Checksum;
 pub use rusqlite;
 
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 pub use crate::migrations::{Iter, Migration, Migrations};
+pub use crate::runner::{
+    AppliedMigration, BackupTarget, CodeStep, Event, Report, Runner, UpToDateCheck,
+};
 
 /// Embeds a directory of SQL migrations into the binary, checked at compile time.
 ///
