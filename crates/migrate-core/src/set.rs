@@ -103,6 +103,8 @@ impl MigrationSet {
         let mut problems = Vec::new();
         let mut ups: BTreeMap<i64, Vec<Candidate>> = BTreeMap::new();
         let mut downs: BTreeMap<i64, Vec<Candidate>> = BTreeMap::new();
+        // Up files whose name is invalid but whose version is readable: they are not gaps.
+        let mut misnamed: BTreeMap<i64, String> = BTreeMap::new();
         let mut files = Vec::new();
 
         for entry in entries {
@@ -113,12 +115,20 @@ impl MigrationSet {
                 Entry::Directory { .. } => {}
                 Entry::File { name, contents } if name::is_migration_candidate(&name) => {
                     files.push(name.clone());
+                    let version = misnamed_up_version(&name);
                     match Candidate::parse(name, contents) {
                         Ok(c) if c.kind == FileKind::Up => {
                             ups.entry(c.version).or_default().push(c)
                         }
                         Ok(c) => downs.entry(c.version).or_default().push(c),
-                        Err(problem) => problems.push(problem),
+                        Err(problem) => {
+                            if let (Some(version), Problem::InvalidFileName { file, .. }) =
+                                (version, &problem)
+                            {
+                                misnamed.entry(version).or_insert_with(|| file.clone());
+                            }
+                            problems.push(problem);
+                        }
                     }
                 }
                 Entry::File { .. } => {}
@@ -127,7 +137,7 @@ impl MigrationSet {
 
         check_duplicates(&ups, &mut problems);
         check_duplicates(&downs, &mut problems);
-        check_contiguous(&ups, &mut problems);
+        check_contiguous(&ups, &misnamed, &mut problems);
 
         let mut migrations = Vec::with_capacity(ups.len());
         for (version, mut candidates) in ups {
@@ -350,18 +360,39 @@ fn check_duplicates(by_version: &BTreeMap<i64, Vec<Candidate>>, problems: &mut V
     }
 }
 
-fn check_contiguous(ups: &BTreeMap<i64, Vec<Candidate>>, problems: &mut Vec<Problem>) {
-    let mut previous: Option<&Candidate> = None;
+/// The version of an up file whose name is invalid only after its version digits, so that an
+/// error in the description is not also reported as a gap.
+fn misnamed_up_version(file_name: &str) -> Option<i64> {
+    if file_name.ends_with(".down.sql") {
+        return None;
+    }
+    let (digits, _) = file_name.split_once('_')?;
+    name::parse_version(digits).ok()
+}
+
+fn check_contiguous(
+    ups: &BTreeMap<i64, Vec<Candidate>>,
+    misnamed: &BTreeMap<i64, String>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut versions: BTreeMap<i64, &str> = misnamed
+        .iter()
+        .map(|(&version, file)| (version, file.as_str()))
+        .collect();
     for (&version, candidates) in ups {
-        let expected = previous.map_or(1, |p| p.version + 1);
+        versions.insert(version, &candidates[0].file_name);
+    }
+    let mut previous: Option<(i64, &str)> = None;
+    for (version, file) in versions {
+        let expected = previous.map_or(1, |(p, _)| p + 1);
         if version != expected {
             problems.push(Problem::Gap {
-                before: previous.map(|p| p.file_name.clone()),
-                after: candidates[0].file_name.clone(),
+                before: previous.map(|(_, f)| f.to_owned()),
+                after: file.to_owned(),
                 missing: expected..=version - 1,
             });
         }
-        previous = Some(&candidates[0]);
+        previous = Some((version, file));
     }
 }
 
