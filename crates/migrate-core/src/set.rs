@@ -339,7 +339,8 @@ impl Candidate {
             return None;
         }
         let script = Script {
-            checksum: Checksum::of_sql(sql.as_bytes()),
+            // `sql` is normalized already; normalizing twice would turn `\r\r\n` into `\n`.
+            checksum: Checksum::digest(sql.as_bytes()),
             file_name: file,
             sql,
             statements: parsed.statements,
