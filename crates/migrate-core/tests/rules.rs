@@ -703,6 +703,24 @@ fn scripts_hold_normalized_sql_and_its_checksum() {
     );
 }
 
+#[test]
+fn the_checksum_is_of_the_file_normalized_once() {
+    // Normalizing `\r\r\n` gives `\r\n`; the checksum must not normalize that again, or it would
+    // differ from `Checksum::of_sql` of the file's bytes.
+    for raw in [
+        &b"SELECT 1;\r\r\n"[..],
+        b"\xEF\xBB\xBF\xEF\xBB\xBFSELECT 1;",
+    ] {
+        let set = MigrationSet::from_entries([Entry::file("1_a.sql", raw)]).unwrap();
+        let up = &set.migrations()[0].up;
+        assert_eq!(up.checksum, migrate_core::Checksum::of_sql(raw));
+        assert_eq!(
+            up.checksum,
+            migrate_core::Checksum::digest(up.sql.as_bytes())
+        );
+    }
+}
+
 // Reading a directory: the errors that only a file system can produce.
 
 fn from_dir_errors(dir: &Path) -> Vec<String> {
