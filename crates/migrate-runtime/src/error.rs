@@ -146,7 +146,7 @@ pub enum Error {
     Holes(Vec<MigrationRef>),
 
     /// A no-transaction migration stopped at a failed statement in an earlier run.
-    #[error("{} is incomplete: it runs outside a transaction and an earlier run failed at statement {} (line {}): {}; fix that statement and run again", .0.migration, .0.statement_index, .0.line, .0.message)]
+    #[error("{} is incomplete: it runs outside a transaction and an earlier run failed at statement {} (line {}): {}; fix that statement and run again (or retry it unchanged with `Runner::retry_failed`)", .0.migration, .0.statement_index, .0.line, .0.message)]
     Incomplete(Box<StatementFailure>),
 
     /// A no-transaction migration is incomplete and statements that already ran have changed.

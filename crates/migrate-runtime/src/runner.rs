@@ -114,6 +114,7 @@ pub struct Runner<'m> {
     allow_drift: bool,
     allow_unknown: bool,
     allow_holes: bool,
+    retry_failed: bool,
     code: BTreeMap<i64, Box<CodeStep>>,
     observer: Option<Box<dyn FnMut(Event<'_>) + 'm>>,
 }
@@ -130,6 +131,7 @@ impl fmt::Debug for Runner<'_> {
             .field("allow_drift", &self.allow_drift)
             .field("allow_unknown", &self.allow_unknown)
             .field("allow_holes", &self.allow_holes)
+            .field("retry_failed", &self.retry_failed)
             .field("code", &self.code.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -159,6 +161,7 @@ impl Migrations {
             allow_drift: false,
             allow_unknown: false,
             allow_holes: false,
+            retry_failed: false,
             code: BTreeMap::new(),
             observer: None,
         }
@@ -222,6 +225,14 @@ impl<'m> Runner<'m> {
     /// refusing.
     pub fn allow_holes(mut self, allow: bool) -> Self {
         self.allow_holes = allow;
+        self
+    }
+
+    /// Retries the failed statement of an incomplete no-transaction migration even though it
+    /// is unchanged, for failures that were not the statement's fault (a full disk since
+    /// freed, a lock). By default such a migration is refused until the statement changes.
+    pub fn retry_failed(mut self, retry: bool) -> Self {
+        self.retry_failed = retry;
         self
     }
 
@@ -338,6 +349,17 @@ impl<'m> Runner<'m> {
         begin_immediate(conn, None)?;
         let mut plan = self.plan(conn).inspect_err(|_| rollback(conn))?;
         if plan.pending.is_empty() {
+            // Here although nothing is pending: the state row was missing, stale or cleared by
+            // a hand edit that validation has now found harmless. Record the verified state so
+            // the next start takes the fast path again.
+            if !self.dry_run && plan.clean {
+                let history = Checksum::history(plan.applied.values()).map(|h| h.to_string());
+                let healed = tracking::set_state(conn, plan.current_version, history.as_deref())
+                    .and_then(|()| conn.execute_batch("COMMIT"));
+                if let Err(e) = healed {
+                    log::warn!("could not record the verified state: {e}");
+                }
+            }
             rollback(conn);
             return Ok(report);
         }
@@ -385,7 +407,7 @@ impl<'m> Runner<'m> {
                 reason: format!("the latest migration is {latest}"),
             });
         }
-        validate(self.migrations, &applied, self)?;
+        let clean = validate(self.migrations, &applied, self)?;
         let pending = self
             .migrations
             .iter()
@@ -402,6 +424,7 @@ impl<'m> Runner<'m> {
                 })
                 .collect(),
             progress,
+            clean,
         })
     }
 
@@ -563,7 +586,9 @@ impl<'m> Runner<'m> {
             .map(|s| Checksum::digest(s.text.as_bytes()).to_string())
             .collect();
         let done = match plan.progress.get(&migration.version()) {
-            Some(progress) => resume_point(migration, script, &checksums, progress)?,
+            Some(progress) => {
+                resume_point(migration, script, &checksums, progress, self.retry_failed)?
+            }
             None => 0,
         };
         begin_immediate(conn, Some(&id))?;
@@ -575,8 +600,16 @@ impl<'m> Runner<'m> {
         for statement in script.statements().skip(done) {
             let index = statement.index;
             let progress = &checksums[..=index];
-            let result = if !conn.is_autocommit() || transaction_conflict(statement.text).is_some()
-            {
+            let conflict = transaction_conflict(statement.text);
+            let ends_script_transaction = !conn.is_autocommit()
+                && conflict
+                    .as_ref()
+                    .is_some_and(|c| c.what == "COMMIT" || c.what == "END");
+            let result = if ends_script_transaction {
+                // Recorded first, so the progress row commits with the script's transaction.
+                tracking::set_progress(conn, migration.version(), progress)
+                    .and_then(|()| run_statement(conn, statement.text))
+            } else if !conn.is_autocommit() || conflict.is_some() {
                 // Inside the script's own transaction, the progress row commits with it;
                 // statements that cannot be in a transaction are idempotent by nature
                 // (VACUUM, journal_mode), so recording them just after is enough.
@@ -673,15 +706,20 @@ struct Plan<'m> {
     current_version: i64,
     applied: BTreeMap<i64, Checksum>,
     progress: BTreeMap<i64, Progress>,
+    /// True when the applied history matches this build exactly (nothing relaxed).
+    clean: bool,
 }
 
 /// Checks the applied history against this build: unknown versions, drift, holes.
+///
+/// Returns whether the history matched exactly (`false` when an option relaxed a problem).
 pub(crate) fn validate(
     migrations: &Migrations,
     applied: &BTreeMap<i64, tracking::AppliedRow>,
     options: &Runner<'_>,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let report = crate::status::compare(migrations, applied);
+    let clean = report.unknown.is_empty() && report.drift.is_empty() && report.holes.is_empty();
     if !report.unknown.is_empty() && !options.allow_unknown {
         return Err(Error::UnknownApplied(report.unknown));
     }
@@ -691,7 +729,7 @@ pub(crate) fn validate(
     if !report.holes.is_empty() && !options.allow_holes {
         return Err(Error::Holes(report.holes));
     }
-    Ok(())
+    Ok(clean)
 }
 
 /// Where a no-transaction migration resumes, or why it cannot.
@@ -700,6 +738,7 @@ fn resume_point(
     script: ScriptView<'_>,
     checksums: &[String],
     progress: &Progress,
+    retry_failed: bool,
 ) -> Result<usize, Error> {
     let done = progress.statement_checksums.len();
     let changed: Vec<usize> = (0..done)
@@ -714,7 +753,7 @@ fn resume_point(
     }
     if let Some((failed, failed_checksum, message)) = &progress.failure {
         let index = failed.saturating_sub(1);
-        if checksums.get(index) == Some(failed_checksum) {
+        if checksums.get(index) == Some(failed_checksum) && !retry_failed {
             let statement = script.statement(index);
             return Err(Error::Incomplete(Box::new(StatementFailure {
                 migration: MigrationRef::of(migration),
@@ -726,7 +765,7 @@ fn resume_point(
                 applied: Vec::new(),
             })));
         }
-        log::info!("{migration}: statement {failed} changed since it failed; resuming there");
+        log::info!("{migration}: running statement {failed} again, which failed in an earlier run");
     } else if done > 0 {
         log::info!("{migration} was interrupted after statement {done}; resuming");
     }
@@ -782,7 +821,7 @@ pub(crate) fn statement_failure(
     }))
 }
 
-fn sqlite_message(error: &rusqlite::Error) -> String {
+pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
         other => other.to_string(),
@@ -809,7 +848,7 @@ fn clear_applied(error: &mut Error) {
 }
 
 /// Fails the migration when `PRAGMA foreign_key_check` finds violations.
-fn check_foreign_keys(
+pub(crate) fn check_foreign_keys(
     conn: &Connection,
     migration: &Migration<'_>,
     applied: &[i64],
