@@ -30,10 +30,13 @@
 #![warn(missing_docs)]
 
 mod backup;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod clock;
 mod error;
 mod lock;
 mod migrations;
+mod ops;
 mod runner;
 mod status;
 mod tracking;
@@ -43,6 +46,10 @@ pub use rusqlite;
 
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 pub use crate::migrations::{Iter, Migration, Migrations};
+pub use crate::ops::{
+    HistoryEntry, HistoryEvent, MigrationState, MigrationStatus, RepairReport, RollbackReport,
+    Status, StatusCounts, restore_backup,
+};
 pub use crate::runner::{
     AppliedMigration, BackupTarget, CodeStep, Event, Report, Runner, UpToDateCheck,
 };

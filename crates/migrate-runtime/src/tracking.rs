@@ -421,3 +421,83 @@ pub(crate) fn clear_progress(conn: &Connection, version: i64) -> rusqlite::Resul
     )?;
     Ok(())
 }
+
+/// One row of `schema_migrations_history`, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryRow {
+    pub id: i64,
+    pub event: String,
+    pub version: Option<i64>,
+    pub name: Option<String>,
+    pub checksum: Option<String>,
+    pub at: String,
+    pub execution_time_ms: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// Every history event, oldest first; empty when the table does not exist.
+pub(crate) fn read_history(conn: &Connection) -> Result<Vec<HistoryRow>, Error> {
+    if !table_exists(conn, "schema_migrations_history")? {
+        return Ok(Vec::new());
+    }
+    let mut statement = conn.prepare(
+        "SELECT id, event, version, name, checksum, at, execution_time_ms, detail
+         FROM schema_migrations_history ORDER BY id",
+    )?;
+    let rows = statement.query_map([], |row| {
+        Ok(HistoryRow {
+            id: row.get(0)?,
+            event: row.get(1)?,
+            version: row.get(2)?,
+            name: row.get(3)?,
+            checksum: row.get(4)?,
+            at: row.get(5)?,
+            execution_time_ms: row.get(6)?,
+            detail: row.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Inserts a `schema_migrations` row without a history event (baseline, repair). The caller
+/// writes the event and the state in the same transaction.
+pub(crate) fn insert_row(
+    conn: &Connection,
+    record: &AppliedRecord<'_>,
+    applied_at: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare(
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, history_checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        record.version,
+        record.name,
+        record.checksum,
+        applied_at,
+        record.execution_time_ms,
+        record.history_checksum
+    ])?;
+    Ok(())
+}
+
+/// Sets the checksum and history checksum of an applied row (repair).
+pub(crate) fn update_checksums(
+    conn: &Connection,
+    version: i64,
+    checksum: &str,
+    history_checksum: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare(
+        "UPDATE schema_migrations SET checksum = ?2, history_checksum = ?3 WHERE version = ?1",
+    )?
+    .execute(params![version, checksum, history_checksum])?;
+    Ok(())
+}
+
+/// Deletes an applied row (rollback).
+pub(crate) fn delete_row(conn: &Connection, version: i64) -> rusqlite::Result<()> {
+    conn.prepare("DELETE FROM schema_migrations WHERE version = ?1")?
+        .execute([version])?;
+    Ok(())
+}
