@@ -143,13 +143,13 @@ impl MigrationSet {
         for (version, mut candidates) in ups {
             let up = candidates.swap_remove(0);
             let down = downs.remove(&version).map(|mut d| d.swap_remove(0));
-            if let Some(down) = &down {
-                if down.description != up.description {
-                    problems.push(Problem::DownWithoutUp {
-                        file: down.file_name.clone(),
-                        expected: format!("{}_{}.sql", down.digits, down.description),
-                    });
-                }
+            if let Some(down) = &down
+                && down.description != up.description
+            {
+                problems.push(Problem::DownWithoutUp {
+                    file: down.file_name.clone(),
+                    expected: format!("{}_{}.sql", down.digits, down.description),
+                });
             }
             let up = up.into_script(&mut problems);
             let down = down.map(|d| d.into_script(&mut problems));

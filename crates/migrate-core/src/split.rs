@@ -87,16 +87,16 @@ pub fn split(script: &str) -> Split {
         }
         last_token_end = token.range.end;
         state = state.next(class);
-        if state == State::Start {
-            if let Some((start, line)) = first_token.take() {
-                result.statements.push(Statement {
-                    span: span_start..token.range.end,
-                    start,
-                    end: token.range.end,
-                    line,
-                });
-                span_start = token.range.end;
-            }
+        if state == State::Start
+            && let Some((start, line)) = first_token.take()
+        {
+            result.statements.push(Statement {
+                span: span_start..token.range.end,
+                start,
+                end: token.range.end,
+                line,
+            });
+            span_start = token.range.end;
         }
     }
     if let Some((start, line)) = first_token {

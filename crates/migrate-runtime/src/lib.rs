@@ -28,6 +28,8 @@
 //! The library never prints; it logs through the [`log`](https://docs.rs/log) facade.
 
 #![warn(missing_docs)]
+// The docs show build scripts, whose `fn main` is the point of the example.
+#![allow(clippy::needless_doctest_main)]
 
 mod backup;
 #[cfg(feature = "cli")]

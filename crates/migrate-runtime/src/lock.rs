@@ -113,10 +113,10 @@ pub(crate) fn begin_immediate(
 /// Rolls back the open transaction, if any; used on error paths, where the original error is
 /// what the caller reports.
 pub(crate) fn rollback(conn: &Connection) {
-    if !conn.is_autocommit() {
-        if let Err(e) = conn.execute_batch("ROLLBACK") {
-            log::warn!("rollback failed: {e}");
-        }
+    if !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        log::warn!("rollback failed: {e}");
     }
 }
 

@@ -19,6 +19,9 @@ use crate::{Error, Migration, Migrations, backup};
 pub type CodeStep =
     dyn Fn(&Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync;
 
+/// The progress callback of [`Runner::on_event`].
+type Observer<'m> = dyn FnMut(Event<'_>) + 'm;
+
 /// How [`Runner::run`] decides that there is nothing to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -116,7 +119,7 @@ pub struct Runner<'m> {
     allow_holes: bool,
     retry_failed: bool,
     code: BTreeMap<i64, Box<CodeStep>>,
-    observer: Option<Box<dyn FnMut(Event<'_>) + 'm>>,
+    observer: Option<Box<Observer<'m>>>,
 }
 
 impl fmt::Debug for Runner<'_> {
@@ -376,13 +379,13 @@ impl<'m> Runner<'m> {
             begin_immediate(conn, None)?;
             plan = self.plan(conn).inspect_err(|_| rollback(conn))?;
         }
-        if self.single_transaction {
-            if let Some(m) = plan.pending.iter().find(|m| m.no_transaction()) {
-                rollback(conn);
-                return Err(Error::NeedsOwnTransaction {
-                    migration: MigrationRef::of(m),
-                });
-            }
+        if self.single_transaction
+            && let Some(m) = plan.pending.iter().find(|m| m.no_transaction())
+        {
+            rollback(conn);
+            return Err(Error::NeedsOwnTransaction {
+                migration: MigrationRef::of(m),
+            });
         }
         let result = self.apply_pending(conn, &mut plan, foreign_keys, &mut report);
         rollback(conn);
