@@ -1,0 +1,341 @@
+//! Properties about processes, tested with real processes: the test binary starts copies of
+//! itself (`std::env::current_exe()`) that run one child test each. The child tests do nothing
+//! unless the environment variable `MIGRATE_TEST_CHILD` names their role.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use common::{Journal, TempDb, applied_versions, count};
+use migrate_runtime::rusqlite::Connection;
+use migrate_runtime::{Error, Migrations};
+
+static CONCURRENT: Migrations = migrate_runtime::embed_migrations!("tests/sets/concurrent");
+
+const ROLE: &str = "MIGRATE_TEST_CHILD";
+const DB: &str = "MIGRATE_TEST_DB";
+const READY: &str = "MIGRATE_TEST_READY";
+const GO: &str = "MIGRATE_TEST_GO";
+const PROCESSES: usize = 8;
+
+fn role() -> Option<String> {
+    std::env::var(ROLE).ok()
+}
+
+fn env_path(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| panic!("{name} is not set")))
+}
+
+/// Starts a copy of this test binary that runs only the test `child`.
+fn spawn_child(child: &str, role: &str, envs: &[(&str, &Path)]) -> std::process::Child {
+    let mut command = Command::new(std::env::current_exe().expect("current_exe"));
+    command
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+        .env(ROLE, role)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command.spawn().expect("spawn child")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Eight processes at once
+// ---------------------------------------------------------------------------------------------
+
+/// Child: announces it is ready, waits for the go file, runs the migrations and prints the
+/// versions it applied.
+#[test]
+fn child_migrate() {
+    if role().as_deref() != Some("migrate") {
+        return;
+    }
+    let db = env_path(DB);
+    let go = env_path(GO);
+    std::fs::write(env_path(READY), b"ready").expect("ready file");
+    // The parent creates the go file once every child is ready; give up after a minute so a
+    // dead parent cannot leave children behind.
+    let mut waited = 0;
+    while !go.exists() {
+        assert!(waited < 60_000, "no go file");
+        std::thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+    let mut conn = Connection::open(&db).expect("open");
+    match CONCURRENT.run(&mut conn) {
+        Ok(report) => {
+            let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
+            println!("APPLIED {versions:?}");
+        }
+        Err(e) => panic!("run failed: {e} ({e:?})"),
+    }
+}
+
+/// Checks the database after concurrent runs: every migration applied once, its effects
+/// present once.
+fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>]) {
+    // Each version was applied by exactly one of the runs, the others found nothing to do.
+    let mut all: Vec<i64> = applied_by.iter().flatten().copied().collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        vec![1, 2, 3, 4, 5],
+        "applied by the runs: {applied_by:?}"
+    );
+
+    let conn = Connection::open(path).expect("open");
+    assert_eq!(applied_versions(&conn), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM schema_migrations"),
+        5,
+        "one row per version"
+    );
+    let runs: Vec<(i64, String)> = conn
+        .prepare("SELECT version, note FROM runs ORDER BY version, note")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<(i64, String)> = [
+        (1, "create runs"),
+        (2, "fill numbers"),
+        (3, "index squares"),
+        (4, "first statement"),
+        (4, "last statement"),
+        (5, "add counter"),
+    ]
+    .into_iter()
+    .map(|(v, n)| (v, n.to_owned()))
+    .collect();
+    assert_eq!(runs, expected);
+    assert_eq!(count(&conn, "SELECT count(*) FROM numbers"), 50_000);
+    assert_eq!(count(&conn, "SELECT count(*) FROM totals"), 1);
+    assert_eq!(count(&conn, "SELECT total FROM totals"), 50_000);
+    assert_eq!(count(&conn, "SELECT count(*) FROM counter"), 1);
+    assert_eq!(count(&conn, "PRAGMA user_version"), 5);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM schema_migrations_history WHERE event = 'applied'"
+        ),
+        5
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM schema_migrations_history WHERE event <> 'applied'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM schema_migrations_progress"),
+        0
+    );
+}
+
+fn eight_processes(db: &TempDb) {
+    let dir = db.dir.path();
+    let go = dir.join("go");
+    let ready: Vec<PathBuf> = (0..PROCESSES)
+        .map(|i| dir.join(format!("ready-{i}")))
+        .collect();
+    let children: Vec<_> = ready
+        .iter()
+        .map(|ready| {
+            spawn_child(
+                "child_migrate",
+                "migrate",
+                &[(DB, &db.path), (READY, ready), (GO, &go)],
+            )
+        })
+        .collect();
+    // Release them together once every one is waiting.
+    let mut waited = 0;
+    while !ready.iter().all(|r| r.exists()) {
+        assert!(waited < 60_000, "children did not start");
+        std::thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+    std::fs::write(&go, b"go").unwrap();
+
+    let mut applied_by = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().expect("wait for child");
+        let (stdout, stderr) = text(&output);
+        assert!(
+            output.status.success(),
+            "child failed ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
+        assert!(
+            !stdout.contains("database is locked") && !stderr.contains("database is locked"),
+            "{stdout}\n{stderr}"
+        );
+        let reports: Vec<&str> = stdout
+            .lines()
+            // The harness prints `test child_migrate ... ` on the same line.
+            .filter_map(|l| l.split_once("APPLIED ").map(|(_, versions)| versions))
+            .collect();
+        assert_eq!(reports.len(), 1, "the child test ran once:\n{stdout}");
+        applied_by.push(parse_versions(reports[0]));
+    }
+    assert_applied_once(&db.path, &applied_by);
+}
+
+fn parse_versions(list: &str) -> Vec<i64> {
+    list.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().expect("a version"))
+        .collect()
+}
+
+#[test]
+fn eight_processes_on_a_new_file_apply_each_migration_once() {
+    // No file yet: the processes race to create it too.
+    eight_processes(&TempDb::fresh());
+}
+
+#[test]
+fn eight_processes_on_a_wal_file_apply_each_migration_once() {
+    eight_processes(&TempDb::new(Journal::Wal));
+}
+
+fn eight_threads(db: &TempDb) {
+    let barrier = Arc::new(Barrier::new(PROCESSES));
+    let threads: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            let path = db.path.clone();
+            std::thread::spawn(move || -> Result<Vec<i64>, Error> {
+                let mut conn = Connection::open(&path)?;
+                barrier.wait();
+                let report = CONCURRENT.run(&mut conn)?;
+                Ok(report.applied.iter().map(|a| a.version).collect())
+            })
+        })
+        .collect();
+    let applied_by: Vec<Vec<i64>> = threads
+        .into_iter()
+        .map(|t| match t.join().expect("thread panicked") {
+            Ok(versions) => versions,
+            Err(e) => panic!("run failed: {e} ({e:?})"),
+        })
+        .collect();
+    assert_applied_once(&db.path, &applied_by);
+}
+
+#[test]
+fn eight_threads_with_their_own_connections_apply_each_migration_once() {
+    eight_threads(&TempDb::fresh());
+}
+
+#[test]
+fn eight_threads_on_a_wal_file_apply_each_migration_once() {
+    eight_threads(&TempDb::new(Journal::Wal));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The library prints nothing
+// ---------------------------------------------------------------------------------------------
+
+const BEGIN: &str = "<<<library calls begin>>>";
+const END: &str = "<<<library calls end>>>";
+
+/// Child: exercises the library (success, failure, dry run, no-op, lock wait) between two
+/// markers on standard output, with no logger installed.
+#[test]
+fn child_silent() {
+    use std::io::Write;
+
+    if role().as_deref() != Some("silent") {
+        return;
+    }
+    let db = env_path(DB);
+    let broken = Migrations::from_files([
+        ("1_one.sql", "CREATE TABLE one (x);"),
+        ("2_two.sql", "INSERT INTO nowhere VALUES (1);"),
+        (
+            "3_three.sql",
+            "-- migrate:no-transaction\nVACUUM;\nINSERT INTO nowhere VALUES (1);",
+        ),
+    ])
+    .expect("valid set");
+    println!("{BEGIN}");
+    std::io::stdout().flush().unwrap();
+
+    let mut conn = Connection::open(&db).expect("open");
+    CONCURRENT
+        .runner()
+        .dry_run(true)
+        .run(&mut conn)
+        .expect("dry run");
+    CONCURRENT.run(&mut conn).expect("run");
+    CONCURRENT.run(&mut conn).expect("no-op");
+    let mut other = Connection::open(db.with_extension("other")).expect("open");
+    broken.run(&mut other).expect_err("2 fails");
+    broken
+        .runner()
+        .allow_holes(true)
+        .run(&mut other)
+        .expect_err("2 fails again");
+    let _ = broken
+        .runner()
+        .target(7)
+        .run(&mut other)
+        .expect_err("no version 7");
+    let third = db.with_extension("third");
+    let holder = Connection::open(&third).expect("open");
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut waiting = Connection::open(&third).expect("open");
+    waiting.busy_timeout(Duration::from_millis(50)).unwrap();
+    let locked = broken.run(&mut waiting).expect_err("locked");
+    assert!(matches!(locked, Error::Locked { .. }), "{locked:?}");
+    let mut memory = Connection::open_in_memory().unwrap();
+    CONCURRENT
+        .runner()
+        .target(3)
+        .run(&mut memory)
+        .expect("in memory");
+
+    std::io::stdout().flush().unwrap();
+    println!("{END}");
+}
+
+#[test]
+fn the_library_prints_nothing() {
+    let db = TempDb::fresh();
+    let output = spawn_child("child_silent", "silent", &[(DB, &db.path)])
+        .wait_with_output()
+        .expect("wait for child");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let between = stdout
+        .split_once(BEGIN)
+        .and_then(|(_, rest)| rest.split_once(END))
+        .map(|(between, _)| between)
+        .unwrap_or_else(|| panic!("markers missing:\n{stdout}"));
+    assert_eq!(between.trim_start_matches('\n'), "", "printed to stdout");
+    assert_eq!(stderr, "", "printed to stderr");
+    // The child did its work.
+    assert_eq!(
+        applied_versions(&Connection::open(&db.path).unwrap()),
+        vec![1, 2, 3, 4, 5]
+    );
+}
