@@ -43,7 +43,11 @@ pub enum NameError {
     #[error("no `_` between version and description")]
     MissingSeparator,
     /// The version part is empty or has something other than digits.
-    #[error("the version `{0}` is not a decimal number")]
+    #[error("{}", if .0.is_empty() {
+        "the version is empty".to_owned()
+    } else {
+        format!("the version `{}` is not a decimal number", .0)
+    })]
     VersionNotDecimal(String),
     /// The version is zero.
     #[error("the version must be at least 1")]

@@ -500,7 +500,7 @@ pub enum Problem {
         file: String,
     },
     /// A string or quoted identifier that is never closed.
-    #[error("`{file}` line {line}: {quote} opened here is never closed")]
+    #[error("`{file}` line {line}: `{quote}` opened here is never closed")]
     Unterminated {
         /// The file.
         file: String,

@@ -219,7 +219,6 @@ fn versions_must_be_decimal() {
         ("-1_a.sql", "-1"),
         (" 1_a.sql", " 1"),
         ("١_arabic_digit.sql", "١"),
-        ("_a.sql", ""),
     ] {
         check(
             &[("1_ok.sql", "SELECT 1;"), (file, "SELECT 1;")],
@@ -227,6 +226,12 @@ fn versions_must_be_decimal() {
                 file,
                 &format!("the version `{digits}` is not a decimal number"),
             )],
+        );
+    }
+    for file in ["_a.sql", "__a.sql", "_a.down.sql"] {
+        check(
+            &[("1_ok.sql", "SELECT 1;"), (file, "SELECT 1;")],
+            &[&bad_name(file, "the version is empty")],
         );
     }
 }
@@ -474,7 +479,7 @@ fn quotes_must_be_closed() {
         check(
             &[("0001_a.sql", contents)],
             &[&format!(
-                "error: `0001_a.sql` line {line}: {quote} opened here is never closed"
+                "error: `0001_a.sql` line {line}: `{quote}` opened here is never closed"
             )],
         );
     }
@@ -650,7 +655,7 @@ fn every_problem_is_reported_at_once() {
             "error: gap in migration versions: `0006_quote.sql` is followed by `0008_last.sql` (7 is missing)",
             &no_statements("0003_empty.sql"),
             &not_in_transaction("0004_vacuum.sql", 2, "VACUUM"),
-            "error: `0006_quote.sql` line 1: ' opened here is never closed",
+            "error: `0006_quote.sql` line 1: `'` opened here is never closed",
             "error: `0007_orphan.down.sql` has no matching up migration: expected `0007_orphan.sql` beside it",
         ],
     );
