@@ -292,15 +292,22 @@ impl<'m> Runner<'m> {
     /// - [`Error::Locked`], [`Error::ReadOnly`], [`Error::NotADatabase`],
     ///   [`Error::TrackingTable`], [`Error::Sqlite`]: the database cannot be migrated.
     pub fn run(mut self, conn: &mut Connection) -> Result<Report, Error> {
-        if self.is_up_to_date(conn)? {
-            log::debug!(
-                "database is up to date at version {}",
-                self.migrations.latest_version()
-            );
-            return Ok(Report {
-                dry_run: self.dry_run,
-                ..Report::default()
-            });
+        match self.is_up_to_date(conn) {
+            Ok(true) => {
+                log::debug!(
+                    "database is up to date at version {}",
+                    self.migrations.latest_version()
+                );
+                return Ok(Report {
+                    dry_run: self.dry_run,
+                    ..Report::default()
+                });
+            }
+            // A migrator in the middle of a long migration can hold SQLite's lock past the busy
+            // timeout (exclusively, once its page cache spills): queue on the migrator lock
+            // instead of failing while it makes progress; the check under the lock decides.
+            Ok(false) | Err(Error::Locked { .. }) => {}
+            Err(e) => return Err(e),
         }
         let _lock = MigratorLock::acquire(conn)?;
         // Another process may have finished the work while this one waited for the lock.
