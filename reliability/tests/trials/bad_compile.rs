@@ -1,0 +1,412 @@
+//! Bad input at compile time: malformed migration directories, each embedded by one `static`
+//! of one generated fixture crate, built once. Every directory must produce a compile error,
+//! at its own line, that names the offending file; the macro must never panic.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use crate::common::{Ctx, Tally, s};
+
+/// One malformed directory.
+struct Case {
+    name: &'static str,
+    /// Files to create: (relative path, contents). A path ending in `/` is a directory.
+    files: Vec<(String, Vec<u8>)>,
+    /// How the macro's argument relates to the directory.
+    layout: Layout,
+    /// What the error must contain: the offending file's name.
+    names: String,
+}
+
+#[derive(PartialEq)]
+enum Layout {
+    Dir,
+    Missing,
+    PlainFile,
+}
+
+fn f(name: &str, contents: &str) -> (String, Vec<u8>) {
+    (name.to_owned(), contents.as_bytes().to_vec())
+}
+
+fn ok1() -> (String, Vec<u8>) {
+    f("0001_init.sql", "CREATE TABLE t (x);\n")
+}
+
+fn case(name: &'static str, files: Vec<(String, Vec<u8>)>, names: &str) -> Case {
+    Case {
+        name,
+        files,
+        layout: Layout::Dir,
+        names: names.to_owned(),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let bad_name = |file: &str| vec![ok1(), f(file, "SELECT 1;\n")];
+    vec![
+        Case {
+            name: "empty_dir",
+            files: vec![],
+            layout: Layout::Dir,
+            names: "empty_dir".to_owned(),
+        },
+        Case {
+            name: "missing_dir",
+            files: vec![],
+            layout: Layout::Missing,
+            names: "missing_dir".to_owned(),
+        },
+        Case {
+            name: "plain_file",
+            files: vec![],
+            layout: Layout::PlainFile,
+            names: "plain_file".to_owned(),
+        },
+        case(
+            "only_readme",
+            vec![f("README.md", "# notes\n")],
+            "only_readme",
+        ),
+        case("no_separator", bad_name("0002init.sql"), "0002init.sql"),
+        case("version_not_decimal", bad_name("2x_add.sql"), "2x_add.sql"),
+        case("version_empty", bad_name("_add.sql"), "_add.sql"),
+        case("version_negative", bad_name("-2_add.sql"), "-2_add.sql"),
+        case("version_zero", bad_name("0000_add.sql"), "0000_add.sql"),
+        case(
+            "version_too_large",
+            bad_name("99999999999999999999_big.sql"),
+            "99999999999999999999_big.sql",
+        ),
+        case("empty_description", bad_name("0002_.sql"), "0002_.sql"),
+        case(
+            "description_space",
+            bad_name("0002_add orders.sql"),
+            "0002_add orders.sql",
+        ),
+        case(
+            "description_dot",
+            bad_name("0002_add.orders.sql"),
+            "0002_add.orders.sql",
+        ),
+        case(
+            "description_unicode",
+            bad_name("0002_café.sql"),
+            "0002_café.sql",
+        ),
+        case(
+            "double_down",
+            bad_name("0001_init.down.down.sql"),
+            "0001_init.down.down.sql",
+        ),
+        case(
+            "duplicate_version",
+            vec![
+                ok1(),
+                f("0002_a.sql", "SELECT 1;"),
+                f("002_b.sql", "SELECT 2;"),
+            ],
+            "002_b.sql",
+        ),
+        case(
+            "duplicate_leading_zeros",
+            vec![ok1(), f("1_init.sql", "SELECT 1;")],
+            "1_init.sql",
+        ),
+        case(
+            "gap",
+            vec![ok1(), f("0003_c.sql", "SELECT 3;")],
+            "0003_c.sql",
+        ),
+        case(
+            "starts_at_2",
+            vec![f("0002_b.sql", "SELECT 2;")],
+            "0002_b.sql",
+        ),
+        case(
+            "down_without_up",
+            vec![ok1(), f("0002_x.down.sql", "SELECT 1;")],
+            "0002_x.down.sql",
+        ),
+        case(
+            "down_other_description",
+            vec![ok1(), f("0001_other.down.sql", "DROP TABLE t;")],
+            "0001_other.down.sql",
+        ),
+        case(
+            "not_utf8",
+            vec![
+                ok1(),
+                (
+                    "0002_latin1.sql".to_owned(),
+                    b"SELECT '\xe9t\xe9';\n".to_vec(),
+                ),
+            ],
+            "0002_latin1.sql",
+        ),
+        case(
+            "down_not_utf8",
+            vec![
+                ok1(),
+                (
+                    "0001_init.down.sql".to_owned(),
+                    b"-- \xff\nDROP TABLE t;\n".to_vec(),
+                ),
+            ],
+            "0001_init.down.sql",
+        ),
+        case(
+            "only_comments",
+            vec![
+                ok1(),
+                f("0002_nothing.sql", "-- nothing yet\n/* still nothing */\n"),
+            ],
+            "0002_nothing.sql",
+        ),
+        case(
+            "only_whitespace",
+            vec![ok1(), f("0002_blank.sql", "\n  \n\t\n")],
+            "0002_blank.sql",
+        ),
+        case(
+            "only_semicolons",
+            vec![ok1(), f("0002_semis.sql", ";;\n;\n")],
+            "0002_semis.sql",
+        ),
+        case(
+            "empty_file",
+            vec![ok1(), f("0002_empty.sql", "")],
+            "0002_empty.sql",
+        ),
+        case(
+            "down_empty",
+            vec![ok1(), f("0001_init.down.sql", "-- todo\n")],
+            "0001_init.down.sql",
+        ),
+        case(
+            "unterminated_string",
+            vec![ok1(), f("0002_quote.sql", "INSERT INTO t VALUES ('abc);\n")],
+            "0002_quote.sql",
+        ),
+        case(
+            "unterminated_identifier",
+            vec![ok1(), f("0002_ident.sql", "CREATE TABLE \"t2 (x);\n")],
+            "0002_ident.sql",
+        ),
+        case(
+            "unterminated_backtick",
+            vec![ok1(), f("0002_tick.sql", "CREATE TABLE `t2 (x);\n")],
+            "0002_tick.sql",
+        ),
+        case(
+            "unterminated_bracket",
+            vec![ok1(), f("0002_bracket.sql", "CREATE TABLE [t2 (x);\n")],
+            "0002_bracket.sql",
+        ),
+        case(
+            "unterminated_in_down",
+            vec![ok1(), f("0001_init.down.sql", "DROP TABLE 't;\n")],
+            "0001_init.down.sql",
+        ),
+        case(
+            "vacuum_in_transaction",
+            vec![ok1(), f("0002_vacuum.sql", "DELETE FROM t;\nVACUUM;\n")],
+            "0002_vacuum.sql",
+        ),
+        case(
+            "begin_in_transaction",
+            vec![
+                ok1(),
+                f(
+                    "0002_begin.sql",
+                    "BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+                ),
+            ],
+            "0002_begin.sql",
+        ),
+        case(
+            "journal_mode_in_transaction",
+            vec![ok1(), f("0002_wal.sql", "PRAGMA journal_mode = WAL;\n")],
+            "0002_wal.sql",
+        ),
+        case(
+            "foreign_keys_pragma",
+            vec![ok1(), f("0002_fk.sql", "PRAGMA main.foreign_keys = ON;\n")],
+            "0002_fk.sql",
+        ),
+        case(
+            "attach_in_transaction",
+            vec![ok1(), f("0002_attach.sql", "ATTACH 'other.db' AS other;\n")],
+            "0002_attach.sql",
+        ),
+        case(
+            "directive_not_first_line",
+            vec![
+                ok1(),
+                f(
+                    "0002_late.sql",
+                    "SELECT 1;\n-- migrate:no-transaction\nVACUUM;\n",
+                ),
+            ],
+            "0002_late.sql",
+        ),
+        case(
+            "subdirectory",
+            vec![ok1(), ("nested/".to_owned(), Vec::new())],
+            "nested",
+        ),
+        case(
+            "several_problems",
+            vec![ok1(), f("0003_c.sql", "SELECT 3;"), f("0004_d.sql", "")],
+            "0004_d.sql",
+        ),
+    ]
+}
+
+pub fn run(ctx: &Ctx, tally: &mut Tally) {
+    let seed = tally.next_seed();
+    let cases = cases();
+    match build(ctx, &cases) {
+        Ok(results) => {
+            for (case, problem) in cases.iter().zip(results) {
+                tally.record(&format!("directory `{}`", case.name), seed, problem);
+            }
+        }
+        Err(e) => {
+            for case in &cases {
+                tally.record(&format!("directory `{}`", case.name), seed, Some(e.clone()));
+            }
+        }
+    }
+}
+
+/// Builds the fixture crate once; returns, per case, `None` when it got the right error.
+fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
+    let root = tempfile::tempdir().map_err(s)?;
+    let dirs = root.path().join("dirs");
+    std::fs::create_dir_all(&dirs).map_err(s)?;
+    let krate = root.path().join("fixture");
+    std::fs::create_dir_all(krate.join("src")).map_err(s)?;
+    let runtime = ctx.workspace.join("crates/migrate-runtime");
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"reliability-compile-fixture\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nmigrate-runtime = {{ path = {:?}, features = [\"bundled\"] }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .map_err(s)?;
+    std::fs::copy(ctx.workspace.join("Cargo.lock"), krate.join("Cargo.lock")).map_err(s)?;
+    let mut main =
+        String::from("#![allow(dead_code)]\nuse migrate_runtime::Migrations;\n\nfn main() {}\n\n");
+    let mut line_of = BTreeMap::new();
+    for (i, case) in cases.iter().enumerate() {
+        let dir = dirs.join(case.name);
+        match case.layout {
+            Layout::Missing => {}
+            Layout::PlainFile => std::fs::write(&dir, "not a directory\n").map_err(s)?,
+            Layout::Dir => {
+                std::fs::create_dir_all(&dir).map_err(s)?;
+                for (name, contents) in &case.files {
+                    if let Some(sub) = name.strip_suffix('/') {
+                        std::fs::create_dir_all(dir.join(sub)).map_err(s)?;
+                        std::fs::write(dir.join(sub).join("0001_x.sql"), "SELECT 1;").map_err(s)?;
+                    } else {
+                        std::fs::write(dir.join(name), contents).map_err(s)?;
+                    }
+                }
+            }
+        }
+        let line = main.lines().count() + 1;
+        line_of.insert(line, i);
+        main.push_str(&format!(
+            "static CASE_{i}: Migrations = migrate_runtime::embed_migrations!({:?});\n",
+            dir.display().to_string()
+        ));
+    }
+    std::fs::write(krate.join("src/main.rs"), &main).map_err(s)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .arg("build")
+        .arg("--offline")
+        .arg("--message-format=short")
+        .arg("--manifest-path")
+        .arg(krate.join("Cargo.toml"))
+        .env(
+            "CARGO_TARGET_DIR",
+            ctx.workspace.join("target/fixture-builds"),
+        )
+        .env_remove("RUSTFLAGS")
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() {
+        return Err(format!("the fixture crate compiled: {stderr}"));
+    }
+    if stderr.contains("panicked") {
+        return Err(format!("the macro panicked:\n{stderr}"));
+    }
+    let errors = parse_errors(&stderr);
+    if errors.is_empty() {
+        return Err(format!("no compile errors in src/main.rs:\n{stderr}"));
+    }
+    let mut results = vec![Vec::<String>::new(); cases.len()];
+    for (line, message) in errors {
+        match line_of.get(&line) {
+            Some(&i) => results[i].push(message),
+            None => {
+                return Err(format!(
+                    "an error at line {line} that no case owns: {message}"
+                ));
+            }
+        }
+    }
+    Ok(cases
+        .iter()
+        .zip(results)
+        .map(|(case, messages)| {
+            if messages.iter().any(|m| m.contains(&case.names)) {
+                None
+            } else if messages.is_empty() {
+                Some("no compile error".to_owned())
+            } else {
+                Some(format!(
+                    "no error names `{}`: {}",
+                    case.names,
+                    messages.join(" | ")
+                ))
+            }
+        })
+        .collect())
+}
+
+/// `src/main.rs:LINE:COL: error: MESSAGE` lines of `--message-format=short`, with
+/// continuation lines of multi-line messages appended.
+fn parse_errors(stderr: &str) -> Vec<(usize, String)> {
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    let mut current: Option<usize> = None;
+    for line in stderr.lines() {
+        if let Some(rest) = line.strip_prefix("src/main.rs:").or_else(|| {
+            line.find("src/main.rs:")
+                .map(|at| &line[at + "src/main.rs:".len()..])
+        }) {
+            let mut parts = rest.splitn(3, ':');
+            let number = parts.next().and_then(|n| n.parse::<usize>().ok());
+            let _col = parts.next();
+            let message = parts.next().unwrap_or_default().trim();
+            if let (Some(number), Some(message)) = (number, message.strip_prefix("error: ")) {
+                errors.push((number, message.to_owned()));
+                current = Some(errors.len() - 1);
+                continue;
+            }
+            current = None;
+        } else if line.starts_with("error") || line.starts_with("warning") {
+            current = None;
+        } else if let Some(i) = current {
+            errors[i].1.push('\n');
+            errors[i].1.push_str(line);
+        }
+    }
+    errors
+}

@@ -1,0 +1,93 @@
+//! Reliability trials of the migration engine (issue 5).
+//!
+//! `cargo test -p reliability` runs the bounded version; `RELIABILITY_LONG=1` the long one;
+//! `RELIABILITY_SEED=<u64>` replays a run; `RELIABILITY_FAMILIES=crash,fuzz` runs only some
+//! families. Prints `<family>: N passed, N failed` per family and a total line, and exits
+//! non-zero when any trial failed.
+
+mod bad_compile;
+mod bad_runtime;
+mod common;
+mod concurrent;
+mod crash;
+mod fuzz;
+mod lock_holder;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use common::{Ctx, Tally};
+
+type Family = fn(&Ctx, &mut Tally);
+
+fn main() -> ExitCode {
+    let long = std::env::var("RELIABILITY_LONG").is_ok_and(|v| !v.is_empty() && v != "0");
+    let seed = match std::env::var("RELIABILITY_SEED") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(seed) => seed,
+            Err(_) => {
+                eprintln!("RELIABILITY_SEED must be a u64, got `{v}`");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    };
+    let only: Option<Vec<String>> = std::env::var("RELIABILITY_FAMILIES")
+        .ok()
+        .map(|v| v.split(',').map(|f| f.trim().to_owned()).collect());
+    println!(
+        "reliability trials: {} run, seed {seed} (replay with RELIABILITY_SEED={seed}{})",
+        if long { "long" } else { "bounded" },
+        if long { " RELIABILITY_LONG=1" } else { "" }
+    );
+    let ctx = Ctx {
+        long,
+        migrator: env!("CARGO_BIN_EXE_migrator"),
+        workspace: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the package is inside the workspace")
+            .to_path_buf(),
+    };
+    let families: [(&'static str, Family); 6] = [
+        ("crash", crash::run),
+        ("concurrent", concurrent::run),
+        ("lock_holder", lock_holder::run),
+        ("bad_input_runtime", bad_runtime::run),
+        ("bad_input_compile", bad_compile::run),
+        ("fuzz", fuzz::run),
+    ];
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    for (name, family) in families {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|f| f == name))
+        {
+            continue;
+        }
+        let family_started = Instant::now();
+        let mut tally = Tally::new(name, seed);
+        family(&ctx, &mut tally);
+        println!("  ({name} took {:.1?})", family_started.elapsed());
+        lines.push(format!(
+            "{name}: {} passed, {} failed",
+            tally.passed, tally.failed
+        ));
+        passed += tally.passed;
+        failed += tally.failed;
+    }
+    println!("seed {seed}, wall time {:.1?}", started.elapsed());
+    for line in lines {
+        println!("{line}");
+    }
+    println!("total: {passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
