@@ -291,7 +291,15 @@ impl<'m> Runner<'m> {
     ///   earlier and cannot be resumed as it is.
     /// - [`Error::Locked`], [`Error::ReadOnly`], [`Error::NotADatabase`],
     ///   [`Error::TrackingTable`], [`Error::Sqlite`]: the database cannot be migrated.
+    /// - [`Error::InvalidVersion`]: a target outside `0..=latest`, up to date or not.
     pub fn run(mut self, conn: &mut Connection) -> Result<Report, Error> {
+        let latest = self.migrations.latest_version();
+        if let Some(target) = self.target.filter(|t| !(0..=latest).contains(t)) {
+            return Err(Error::InvalidVersion {
+                requested: target,
+                reason: format!("the latest migration is {latest}"),
+            });
+        }
         match self.is_up_to_date(conn) {
             Ok(true) => {
                 log::debug!(

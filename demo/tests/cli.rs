@@ -1,0 +1,697 @@
+//! Every subcommand through the real `demo` binary, on real database files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+use serde_json::Value;
+
+/// The demo binary, with a clean environment for the variables it reads.
+fn demo(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_demo"));
+    command
+        .current_dir(dir)
+        .env_remove("MIGRATE_DB")
+        .env_remove("NO_COLOR");
+    command
+}
+
+/// `demo migrate <args> --db <db>`.
+fn migrate(dir: &Path, db: &Path, args: &[&str]) -> Command {
+    let mut command = demo(dir);
+    command.arg("migrate").args(args).arg("--db").arg(db);
+    command
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        Setup {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn migrate(&self, db: &Path, args: &[&str]) -> Command {
+        migrate(self.dir.path(), db, args)
+    }
+
+    /// A database at `version`, applied through the CLI.
+    fn db_at(&self, name: &str, version: i64) -> PathBuf {
+        let db = self.path(name);
+        self.migrate(&db, &["apply", "--target", &version.to_string()])
+            .assert()
+            .success();
+        db
+    }
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn json(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+/// The schema and every table's rows, tracking tables excluded.
+fn dump(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    let mut tables = Vec::new();
+    let mut statement = conn
+        .prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema
+             WHERE name NOT LIKE 'schema_migrations%' ORDER BY name",
+        )
+        .unwrap();
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (kind, name, table, sql) = row.unwrap();
+        if kind == "table" {
+            tables.push(name.clone());
+        }
+        out.push(format!("{kind} {name} {table} {sql:?}"));
+    }
+    for table in tables {
+        out.extend(rows_of(&conn, &format!("SELECT * FROM \"{table}\" ORDER BY 1")));
+    }
+    out
+}
+
+fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut statement = conn.prepare(sql).unwrap();
+    let columns = statement.column_count();
+    statement
+        .query_map([], |row| {
+            (0..columns)
+                .map(|i| Ok(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?)))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map(|cells| cells.join("|"))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap()
+}
+
+/// Everything, tracking tables included.
+fn dump_all(db: &Path) -> Vec<String> {
+    let mut out = dump(db);
+    let conn = Connection::open(db).unwrap();
+    for table in ["schema_migrations", "schema_migrations_history"] {
+        out.extend(rows_of(&conn, &format!("SELECT * FROM {table} ORDER BY 1")));
+    }
+    out
+}
+
+fn execute(db: &Path, sql: &str) {
+    Connection::open(db).unwrap().execute_batch(sql).unwrap();
+}
+
+#[test]
+fn the_demo_applies_everything_uses_the_data_and_shows_the_status() {
+    let setup = Setup::new();
+    let output = demo(setup.dir.path()).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    let applied: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("applied 0"))
+        .collect();
+    assert_eq!(applied.len(), 7, "{out}");
+    assert!(applied[0].contains("0001_create_authors_and_books.sql"));
+    assert!(out.contains("placed an order: 4 orders"), "{out}");
+    assert!(out.contains("demo.db: version 7 of 7 (7 applied)"), "{out}");
+    assert!(out.contains("0007_enable_wal.sql"));
+    assert!(!out.contains('\x1b'), "no colors when stdout is not a terminal");
+    assert!(setup.path("demo.db").is_file());
+
+    // The second start applies nothing and places one more order.
+    let output = demo(setup.dir.path()).output().unwrap();
+    let out = stdout(&output);
+    assert!(!out.contains("applied 0"), "{out}");
+    assert!(out.contains("placed an order: 5 orders"), "{out}");
+
+    // MIGRATE_DB chooses the file.
+    let other = setup.path("other.db");
+    demo(setup.dir.path())
+        .env("MIGRATE_DB", &other)
+        .args(["migrate", "version"])
+        .assert()
+        .success()
+        .stdout("0\n");
+    demo(setup.dir.path())
+        .env("MIGRATE_DB", &other)
+        .assert()
+        .success();
+    demo(setup.dir.path())
+        .env("MIGRATE_DB", &other)
+        .args(["migrate", "version"])
+        .assert()
+        .success()
+        .stdout("7\n");
+}
+
+#[test]
+fn status_is_the_default_and_reads_a_missing_file_without_creating_it() {
+    let setup = Setup::new();
+    let db = setup.path("missing.db");
+    let output = setup.migrate(&db, &[]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("version 0 of 7 (0 applied, 7 pending)"), "{out}");
+    assert_eq!(out.matches(" pending ").count(), 7, "{out}");
+    for command in [&["status"][..], &["version"], &["history"], &["check"], &["verify"]] {
+        setup.migrate(&db, command).output().unwrap();
+    }
+    setup
+        .migrate(&db, &["apply", "--dry-run"])
+        .assert()
+        .success();
+    assert!(!db.exists(), "reading commands must not create the file");
+}
+
+#[test]
+fn status_table_and_json() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 5);
+    let output = setup.migrate(&db, &["status"]).output().unwrap();
+    let out = stdout(&output);
+    assert!(out.contains("version 5 of 7 (5 applied, 2 pending)"), "{out}");
+    let header = out.lines().nth(1).unwrap();
+    assert!(header.starts_with("VERSION  MIGRATION"), "{out}");
+    for column in ["STATE", "APPLIED AT", "DURATION"] {
+        assert!(header.contains(column), "{out}");
+    }
+    let row = out
+        .lines()
+        .find(|l| l.contains("0004_books_price_in_cents.sql"))
+        .unwrap();
+    assert!(row.contains(" applied ") && row.contains(" ms"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("0006_create_reviews.sql"))
+        .unwrap();
+    assert!(row.contains(" pending "), "{row}");
+
+    let output = setup.migrate(&db, &["status", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let value = json(&output);
+    insta::assert_json_snapshot!("status", value, {
+        ".database" => "[db]",
+        ".migrations[].applied_at" => "[time]",
+        ".migrations[].duration_ms" => "[ms]",
+    });
+}
+
+#[test]
+fn version_and_history() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 3);
+    setup
+        .migrate(&db, &["version"])
+        .assert()
+        .success()
+        .stdout("3\n");
+    let output = setup.migrate(&db, &["version", "--json"]).output().unwrap();
+    insta::assert_json_snapshot!("version", json(&output), { ".database" => "[db]" });
+
+    setup
+        .migrate(&db, &["rollback", "--to", "2", "--yes"])
+        .assert()
+        .success();
+    let output = setup.migrate(&db, &["history"]).output().unwrap();
+    let out = stdout(&output);
+    let events: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["applied", "applied", "applied", "rolled_back"],
+        "{out}"
+    );
+    let output = setup.migrate(&db, &["history", "--json"]).output().unwrap();
+    insta::assert_json_snapshot!("history", json(&output), {
+        ".database" => "[db]",
+        ".events[].at" => "[time]",
+        ".events[].duration_ms" => "[ms]",
+    });
+}
+
+#[test]
+fn check_exits_0_up_to_date_2_pending_1_on_problems() {
+    let setup = Setup::new();
+    let missing = setup.path("missing.db");
+    let output = setup.migrate(&missing, &["check", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    insta::assert_json_snapshot!("check_pending", json(&output), { ".database" => "[db]" });
+
+    let db = setup.db_at("shop.db", 7);
+    let output = setup.migrate(&db, &["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "up to date at version 7\n");
+    let output = setup.migrate(&db, &["check", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_json_snapshot!("check_up_to_date", json(&output), { ".database" => "[db]" });
+    setup.migrate(&db, &["check", "-q"]).assert().code(0).stdout("");
+
+    // Drift.
+    execute(
+        &db,
+        "UPDATE schema_migrations SET checksum = 'sha256:00' WHERE version = 2",
+    );
+    let output = setup.migrate(&db, &["check", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_json_snapshot!("check_drift", json(&output), { ".database" => "[db]" });
+    let output = setup.migrate(&db, &["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("drift in 2"), "{}", stderr(&output));
+
+    // An applied version this build does not know.
+    let ahead = setup.db_at("ahead.db", 7);
+    execute(
+        &ahead,
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, history_checksum)
+         VALUES (8, 'from_a_newer_build', 'sha256:11', '2030-01-01T00:00:00.000Z', 1, '')",
+    );
+    let output = setup.migrate(&ahead, &["check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("applied version 8 unknown"), "{}", stderr(&output));
+
+    // A file that is not a database.
+    let junk = setup.path("junk.db");
+    std::fs::write(&junk, vec![b'j'; 8192]).unwrap();
+    let output = setup.migrate(&junk, &["check", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let value = json(&output);
+    assert_eq!(value["result"], "error");
+    assert!(
+        value["message"].as_str().unwrap().contains("is not an SQLite database"),
+        "{value}"
+    );
+    let output = setup.migrate(&junk, &["status"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is not an SQLite database"));
+}
+
+#[test]
+fn apply_without_a_terminal_proceeds_and_reports_progress() {
+    let setup = Setup::new();
+    let db = setup.path("shop.db");
+    // assert_cmd gives the child a standard input that is not a terminal: no question asked.
+    let output = setup
+        .migrate(&db, &["up", "--target", "2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert_eq!(out.lines().filter(|l| l.contains("applied 000")).count(), 2, "{out}");
+    assert!(out.contains("applied 2 migrations; the database is at version 2 of 7"));
+
+    let output = setup.migrate(&db, &["run", "--json"]).output().unwrap();
+    let value = json(&output);
+    assert_eq!(value["current_version"], 7);
+    assert_eq!(value["dry_run"], false);
+    let versions: Vec<i64> = value["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [3, 4, 5, 6, 7]);
+
+    setup
+        .migrate(&db, &["apply", "--quiet"])
+        .assert()
+        .success()
+        .stdout("");
+    setup
+        .migrate(&db, &["apply", "--target", "9"])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn destructive_commands_refuse_without_yes_when_stdin_is_not_a_terminal() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 7);
+    let backup = setup.path("shop.backup");
+    std::fs::copy(&db, &backup).unwrap();
+    execute(
+        &db,
+        "UPDATE schema_migrations SET checksum = 'sha256:00' WHERE version = 2",
+    );
+    let before = std::fs::read(&db).unwrap();
+    let backup_arg = backup.to_str().unwrap();
+    for args in [
+        &["rollback", "--to", "3"][..],
+        &["repair"],
+        &["baseline", "3"],
+        &["restore", backup_arg],
+    ] {
+        let output = setup.migrate(&db, args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("without confirmation") && err.contains("--yes"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(std::fs::read(&db).unwrap(), before, "{args:?} changed the file");
+    }
+}
+
+#[test]
+fn dry_runs_leave_the_file_byte_identical() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 3);
+    let before = std::fs::read(&db).unwrap();
+
+    let output = setup.migrate(&db, &["verify"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    for file in [
+        "0004_books_price_in_cents.sql",
+        "0005_add_order_totals.sql",
+        "0006_create_reviews.sql",
+    ] {
+        assert!(out.contains(&format!("ok {file}")), "{out}");
+    }
+    assert!(out.contains("not checked 0007_enable_wal.sql"), "{out}");
+    assert!(out.contains("nothing was changed"), "{out}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+
+    let output = setup
+        .migrate(&db, &["apply", "--dry-run", "--target", "5", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let value = json(&output);
+    assert_eq!(value["dry_run"], true);
+    assert_eq!(value["applied"].as_array().unwrap().len(), 2);
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    setup
+        .migrate(&db, &["version"])
+        .assert()
+        .success()
+        .stdout("3\n");
+}
+
+#[test]
+fn a_failing_dry_run_reports_the_statement_and_exits_1() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 3);
+    // Make migration 4's copy fail: a book without an author breaks NOT NULL.
+    execute(
+        &db,
+        "INSERT INTO books (id, title, author_id, price) VALUES (9, 'Anonymous', NULL, 1.0)",
+    );
+    let before = std::fs::read(&db).unwrap();
+    let output = setup.migrate(&db, &["verify"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("migration 4 (0004_books_price_in_cents.sql) failed at statement 2 (line 12)")
+            && err.contains("NOT NULL constraint failed"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn rollback_and_reapply_ends_where_a_straight_apply_does() {
+    let setup = Setup::new();
+    let straight = setup.db_at("straight.db", 7);
+    let db = setup.db_at("shop.db", 7);
+
+    let output = setup
+        .migrate(&db, &["rollback", "--to", "1", "--yes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    let rolled: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("rolled back 0"))
+        .collect();
+    assert_eq!(rolled.len(), 6, "{out}");
+    assert!(rolled[0].contains("0007_enable_wal.down.sql"), "{out}");
+    assert!(rolled[5].contains("0002_create_customers_and_orders.down.sql"), "{out}");
+    setup
+        .migrate(&db, &["version"])
+        .assert()
+        .success()
+        .stdout("1\n");
+    let journal: String = Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(journal, "delete");
+    setup.migrate(&db, &["check"]).assert().code(2);
+
+    setup.migrate(&db, &["apply"]).assert().success();
+    setup.migrate(&db, &["check"]).assert().code(0);
+    assert_eq!(dump(&db), dump(&straight));
+
+    // All the way down, and up again.
+    setup
+        .migrate(&db, &["rollback", "--to", "0", "--yes", "--json"])
+        .assert()
+        .success();
+    assert!(dump(&db).is_empty(), "{:?}", dump(&db));
+    setup.migrate(&db, &["apply"]).assert().success();
+    assert_eq!(dump(&db), dump(&straight));
+}
+
+#[test]
+fn baseline_adopts_a_database_created_by_plain_sql() {
+    let setup = Setup::new();
+    let straight = setup.db_at("straight.db", 7);
+    let db = setup.path("legacy.db");
+    let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let conn = Connection::open(&db).unwrap();
+    for file in [
+        "0001_create_authors_and_books.sql",
+        "0002_create_customers_and_orders.sql",
+        "0003_index_orders_by_customer.sql",
+    ] {
+        conn.execute_batch(&std::fs::read_to_string(migrations.join(file)).unwrap())
+            .unwrap();
+    }
+    drop(conn);
+    setup.migrate(&db, &["check"]).assert().code(2);
+
+    let output = setup
+        .migrate(&db, &["baseline", "3", "--yes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("recorded versions 1 to 3 as applied"));
+    let output = setup.migrate(&db, &["status", "--json"]).output().unwrap();
+    let value = json(&output);
+    assert_eq!(value["current_version"], 3);
+    assert_eq!(value["counts"]["applied"], 3);
+    assert_eq!(value["counts"]["pending"], 4);
+
+    setup.migrate(&db, &["apply"]).assert().success();
+    setup.migrate(&db, &["check"]).assert().code(0);
+    assert_eq!(dump(&db), dump(&straight));
+
+    // Once migrations are recorded, baseline refuses.
+    let before = std::fs::read(&db).unwrap();
+    let output = setup
+        .migrate(&db, &["baseline", "2", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("already records applied migrations"));
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+
+    // A missing database is not created by a write command that needs one.
+    let missing = setup.path("missing.db");
+    setup
+        .migrate(&missing, &["baseline", "2", "--yes"])
+        .assert()
+        .failure();
+    assert!(!missing.exists());
+}
+
+#[test]
+fn backup_then_restore_gives_back_the_original_contents() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 3);
+    execute(
+        &db,
+        "INSERT INTO customers (id, email, name) VALUES (3, 'linus@example.com', 'Linus')",
+    );
+    let original = dump_all(&db);
+
+    let backup = setup.path("before-4.db");
+    let output = setup
+        .migrate(&db, &["apply", "--backup", backup.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("backup written to"));
+    assert_eq!(dump_all(&backup), original);
+    assert_ne!(dump_all(&db), original);
+    execute(&db, "DELETE FROM reviews; DELETE FROM orders;");
+
+    let output = setup
+        .migrate(&db, &["restore", backup.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("the database is at version 3"));
+    assert_eq!(dump_all(&db), original);
+    setup
+        .migrate(&db, &["version"])
+        .assert()
+        .success()
+        .stdout("3\n");
+
+    // `--backup` without a path writes beside the database.
+    setup
+        .migrate(&db, &["apply", "--target", "4", "--backup"])
+        .assert()
+        .success();
+    let beside: Vec<String> = std::fs::read_dir(setup.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("shop.db.before-v3-"))
+        .collect();
+    assert_eq!(beside.len(), 1, "{beside:?}");
+    assert_eq!(dump_all(&setup.path(&beside[0])), original);
+
+    // A missing backup file is an error that changes nothing.
+    let before = std::fs::read(&db).unwrap();
+    setup
+        .migrate(&db, &["restore", "nope.db", "--yes"])
+        .assert()
+        .failure();
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn repair_accepts_an_edited_migration() {
+    let setup = Setup::new();
+    let db = setup.db_at("shop.db", 7);
+    execute(
+        &db,
+        "UPDATE schema_migrations SET checksum = 'sha256:00' WHERE version = 3",
+    );
+    setup.migrate(&db, &["check"]).assert().code(1);
+    let output = setup.migrate(&db, &["apply"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("(0003_index_orders_by_customer.sql) was applied with sha256:00"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = setup.migrate(&db, &["repair", "--yes"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0003_index_orders_by_customer.sql: accepted sha256:"));
+    setup.migrate(&db, &["check"]).assert().code(0);
+    let output = setup.migrate(&db, &["history", "--json"]).output().unwrap();
+    let value = json(&output);
+    let last = value["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["event"], "repaired");
+    assert_eq!(last["version"], 3);
+    setup
+        .migrate(&db, &["repair", "--yes"])
+        .assert()
+        .success()
+        .stdout("nothing to repair\n");
+}
+
+#[test]
+fn new_creates_the_next_numbered_files() {
+    let setup = Setup::new();
+    let dir = setup.path("migrations");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("0001_first.sql"), "CREATE TABLE a (x);").unwrap();
+    std::fs::write(dir.join("0002_second.sql"), "CREATE TABLE b (x);").unwrap();
+    std::fs::write(dir.join("0002_second.down.sql"), "DROP TABLE b;").unwrap();
+    std::fs::write(dir.join("README.md"), "not a migration").unwrap();
+
+    // `new` needs no database.
+    let output = demo(setup.dir.path())
+        .args(["migrate", "new", "add_prices", "--down"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("0003_add_prices.sql").is_file());
+    assert!(dir.join("0003_add_prices.down.sql").is_file());
+    demo(setup.dir.path())
+        .args(["migrate", "new", "more-prices", "--json"])
+        .assert()
+        .success();
+    assert!(dir.join("0004_more-prices.sql").is_file());
+    assert!(!dir.join("0004_more-prices.down.sql").exists());
+
+    // The width of the existing files is kept; an empty directory starts at 0001.
+    let narrow = setup.path("narrow");
+    std::fs::create_dir(&narrow).unwrap();
+    std::fs::write(narrow.join("9_nine.sql"), "SELECT 1;").unwrap();
+    demo(setup.dir.path())
+        .args(["migrate", "new", "ten", "--dir"])
+        .arg(&narrow)
+        .assert()
+        .success();
+    assert!(narrow.join("10_ten.sql").is_file());
+    let fresh = setup.path("fresh");
+    demo(setup.dir.path())
+        .args(["migrate", "new", "start", "--dir"])
+        .arg(&fresh)
+        .assert()
+        .success();
+    assert!(fresh.join("0001_start.sql").is_file());
+
+    // Descriptions outside the grammar are refused and nothing is created.
+    let before: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    for bad in ["add prices", "", "naïve", "drop;table"] {
+        let output = demo(setup.dir.path())
+            .args(["migrate", "new", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{bad:?}");
+        assert!(stderr(&output).contains("invalid description"), "{bad:?}");
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before.len());
+}
+
+#[test]
+fn usage_errors_and_missing_database() {
+    let setup = Setup::new();
+    let output = demo(setup.dir.path())
+        .args(["migrate", "rollback"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--to"));
+    demo(setup.dir.path())
+        .args(["migrate", "--help"])
+        .assert()
+        .success();
+}
