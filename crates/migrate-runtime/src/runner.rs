@@ -455,9 +455,20 @@ impl<'m> Runner<'m> {
     ) -> Result<(), Error> {
         // The planning transaction is still open: the first migration runs in it.
         let pending = std::mem::take(&mut plan.pending);
+        // In a single-transaction batch, migrations are applied when the batch commits.
+        let mut uncommitted = Vec::new();
         for (i, migration) in pending.iter().enumerate() {
             let id = MigrationRef::of(migration);
             let applied: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
+            if conn.is_autocommit() {
+                // The write lock was released since the plan was read. Without the migrator
+                // lock (no lock file) another process may have applied migrations meanwhile.
+                begin_immediate(conn, Some(&id))?;
+                if self.applied_meanwhile(conn, plan, migration)? {
+                    rollback(conn);
+                    continue;
+                }
+            }
             if migration.no_transaction() {
                 if !conn.is_autocommit() {
                     conn.execute_batch("COMMIT")?;
@@ -466,9 +477,6 @@ impl<'m> Runner<'m> {
                 let duration = self.apply_no_transaction(conn, plan, migration, &applied)?;
                 self.finished(migration, duration, report);
                 continue;
-            }
-            if conn.is_autocommit() {
-                begin_immediate(conn, Some(&id))?;
             }
             self.emit(Event::Started(*migration));
             let outcome = self
@@ -496,7 +504,15 @@ impl<'m> Runner<'m> {
                     })
             });
             match outcome {
-                Ok(duration) => self.finished(migration, duration, report),
+                Ok(duration) if self.single_transaction && !last => {
+                    uncommitted.push((*migration, duration));
+                }
+                Ok(duration) => {
+                    for (m, d) in std::mem::take(&mut uncommitted) {
+                        self.finished(&m, d, report);
+                    }
+                    self.finished(migration, duration, report);
+                }
                 Err(mut error) => {
                     rollback(conn);
                     if self.single_transaction {
@@ -568,24 +584,60 @@ impl<'m> Runner<'m> {
         migration: &Migration<'_>,
         duration: Duration,
     ) -> rusqlite::Result<()> {
-        plan.applied
-            .insert(migration.version(), migration.checksum());
+        let version = migration.version();
+        plan.applied.insert(version, migration.checksum());
+        // The row's history covers versions up to its own; the state's covers all of them
+        // (they differ when a hole below the highest applied version is filled).
+        let row_history = Checksum::history(plan.applied.range(..=version).map(|(_, c)| c))
+            .map(|h| h.to_string());
         let history = Checksum::history(plan.applied.values()).map(|h| h.to_string());
+        let highest = plan.applied.keys().next_back().copied().unwrap_or(0);
         tracking::record_applied(
             conn,
             &AppliedRecord {
-                version: migration.version(),
+                version,
                 name: migration.name(),
                 checksum: &migration.checksum().to_string(),
                 execution_time_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
-                history_checksum: history.as_deref().unwrap_or_default(),
+                history_checksum: row_history.as_deref().unwrap_or_default(),
             },
+            highest,
+            history.as_deref(),
         )?;
         if self.user_version {
-            let highest = plan.applied.keys().next_back().copied().unwrap_or(0);
             conn.pragma_update(None, "user_version", highest)?;
         }
         Ok(())
+    }
+
+    /// Called with the write lock taken again between two migrations: true when another
+    /// process applied `migration` since this run read the state. One read of the state row
+    /// when nothing changed; otherwise the applied history is read again.
+    fn applied_meanwhile(
+        &self,
+        conn: &Connection,
+        plan: &mut Plan<'m>,
+        migration: &Migration<'_>,
+    ) -> Result<bool, Error> {
+        let expected = Checksum::history(plan.applied.values()).map(|h| h.to_string());
+        let unchanged = (|| {
+            Ok::<_, Error>(expected.is_some() && tracking::verified_history(conn)? == expected)
+        })()
+        .inspect_err(|_| rollback(conn))?;
+        if !unchanged {
+            let applied = tracking::read_applied(conn).inspect_err(|_| rollback(conn))?;
+            plan.applied = applied
+                .into_iter()
+                .filter_map(|(version, row)| {
+                    Some((version, row.checksum.parse::<Checksum>().ok()?))
+                })
+                .collect();
+        }
+        let done = plan.applied.contains_key(&migration.version());
+        if done {
+            log::info!("{migration} was applied by another process meanwhile");
+        }
+        Ok(done)
     }
 
     /// Runs a `-- migrate:no-transaction` migration statement by statement, recording progress

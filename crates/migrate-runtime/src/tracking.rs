@@ -247,11 +247,14 @@ pub(crate) struct AppliedRecord<'a> {
     pub history_checksum: &'a str,
 }
 
-/// Inserts the `schema_migrations` row, the history event and the new state, inside the
+/// Inserts the `schema_migrations` row, the history event and the new state (the highest
+/// applied version and the history checksum of every applied migration), inside the
 /// migration's own transaction.
 pub(crate) fn record_applied(
     conn: &Connection,
     record: &AppliedRecord<'_>,
+    state_version: i64,
+    state_history: Option<&str>,
 ) -> rusqlite::Result<()> {
     let now = clock::now_utc();
     conn.prepare(
@@ -278,7 +281,18 @@ pub(crate) fn record_applied(
         },
         &now,
     )?;
-    set_state(conn, record.version, Some(record.history_checksum))
+    set_state(conn, state_version, state_history)
+}
+
+/// The history checksum of the state row, when the row is marked verified.
+pub(crate) fn verified_history(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT history_checksum FROM schema_migrations_state WHERE id = 1 AND verified = 1",
+        [],
+        |row| row.get::<_, Option<String>>(0),
+    )
+    .optional()
+    .map(Option::flatten)
 }
 
 /// Writes the state row and marks it verified: called after this library's own writes to

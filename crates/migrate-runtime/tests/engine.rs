@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{
-    Journal, TempDb, applied_versions, count, dump, dump_file, dump_with, logs_of, set, set_dir,
-    user_version,
+    Journal, Record, TempDb, applied_versions, count, dump, dump_file, dump_with, logs_of, set,
+    set_dir, user_version,
 };
 use migrate_runtime::rusqlite::{Connection, ErrorCode};
-use migrate_runtime::{Error, Event, Migrations};
+use migrate_runtime::{Checksum, Error, Event, Migrations};
 
 // ---------------------------------------------------------------------------------------------
 // A failing statement
@@ -1064,4 +1064,152 @@ fn one_info_line_per_applied_migration_and_debug_per_statement() {
         records.iter().all(|r| r.level > log::Level::Info),
         "{records:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine bugs found while writing these tests
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn without_the_migrator_lock_the_state_is_read_again_before_each_migration() {
+    // The lock file cannot be opened (a directory stands in its place): the runner falls back
+    // to SQLite's lock alone, which must still apply each migration once.
+    let db = TempDb::new(Journal::Rollback);
+    std::fs::create_dir(common::with_suffix(&db.path, ".migrate-lock")).unwrap();
+    let migrations = base_with(&[FOURTH]);
+    let mut conn = db.open();
+    let other = RefCell::new(None);
+    let report = migrations
+        .runner()
+        .on_event(|event| {
+            // Between two migrations of this run, another process runs to the end.
+            if let Event::Finished(m, _) = event
+                && m.version() == 1
+            {
+                let mut conn = db.open();
+                *other.borrow_mut() = Some(migrations.run(&mut conn));
+            }
+        })
+        .run(&mut conn)
+        .unwrap();
+    let other = other.into_inner().expect("ran").unwrap();
+    assert_eq!(versions(&report), vec![1]);
+    assert_eq!(versions(&other), vec![2, 3, 4]);
+    assert_eq!(applied_versions(&conn), vec![1, 2, 3, 4]);
+    assert_eq!(count(&conn, "SELECT count(*) FROM pins"), 1);
+    assert_eq!(user_version(&conn), 4);
+    assert!(migrations.run(&mut conn).unwrap().is_empty());
+}
+
+/// True when `run` found the database up to date with its single read (the fast path).
+fn fast_no_op(migrations: &Migrations, conn: &mut Connection) -> bool {
+    let (report, records) = logs_of(|| migrations.run(conn).unwrap());
+    assert!(report.is_empty());
+    records
+        .iter()
+        .any(|r| r.message.starts_with("database is up to date"))
+}
+
+fn state_row(conn: &Connection) -> (i64, bool) {
+    conn.query_row(
+        "SELECT version, verified FROM schema_migrations_state",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn filling_a_hole_keeps_the_state_at_the_highest_version() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[]);
+    let mut conn = db.open();
+    migrations.run(&mut conn).unwrap();
+    assert!(fast_no_op(&migrations, &mut conn));
+    conn.execute("DELETE FROM schema_migrations WHERE version = 2", [])
+        .unwrap();
+
+    let report = migrations
+        .runner()
+        .allow_holes(true)
+        .run(&mut conn)
+        .unwrap();
+    assert_eq!(versions(&report), vec![2]);
+    assert_eq!(state_row(&conn), (3, true));
+    assert_eq!(user_version(&conn), 3);
+    // The filled row's history checksum covers versions 1 and 2 only.
+    let row: String = conn
+        .query_row(
+            "SELECT history_checksum FROM schema_migrations WHERE version = 2",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let first_two: Vec<Checksum> = migrations.iter().take(2).map(|m| m.checksum()).collect();
+    assert_eq!(row, Checksum::history(&first_two).unwrap().to_string());
+    assert!(fast_no_op(&migrations, &mut conn));
+}
+
+#[test]
+fn a_harmless_hand_edit_is_verified_once_then_the_fast_path_returns() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[]);
+    let mut conn = db.open();
+    migrations.run(&mut conn).unwrap();
+    conn.execute(
+        "UPDATE schema_migrations SET applied_at = applied_at WHERE version = 1",
+        [],
+    )
+    .unwrap();
+    assert_eq!(state_row(&conn), (3, false));
+
+    // The full check runs, finds nothing wrong and marks the state verified again.
+    assert!(!fast_no_op(&migrations, &mut conn));
+    assert_eq!(state_row(&conn), (3, true));
+    let bytes = db.bytes();
+    assert!(fast_no_op(&migrations, &mut conn));
+    assert_eq!(db.bytes(), bytes);
+}
+
+#[test]
+fn a_failed_single_transaction_batch_logs_and_reports_nothing_as_applied() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let failing = base_with(&[
+        FOURTH,
+        ("0005_broken.sql", "INSERT INTO nowhere VALUES (1);"),
+    ]);
+    let finished = RefCell::new(Vec::new());
+    let (result, records) = logs_of(|| {
+        failing
+            .runner()
+            .single_transaction(true)
+            .on_event(|event| {
+                if let Event::Finished(m, _) = event {
+                    finished.borrow_mut().push(m.version());
+                }
+            })
+            .run(&mut conn)
+    });
+    assert!(matches!(result, Err(Error::Statement(_))));
+    let info: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.level == log::Level::Info)
+        .collect();
+    assert!(info.is_empty(), "nothing was applied: {info:?}");
+    assert!(finished.borrow().is_empty(), "{:?}", finished.borrow());
+
+    // A batch that commits logs each migration once.
+    let (report, records) = logs_of(|| {
+        base_with(&[FOURTH])
+            .runner()
+            .single_transaction(true)
+            .run(&mut conn)
+            .unwrap()
+    });
+    assert_eq!(versions(&report), vec![1, 2, 3, 4]);
+    let info = records
+        .iter()
+        .filter(|r| r.level == log::Level::Info)
+        .count();
+    assert_eq!(info, 4);
 }
