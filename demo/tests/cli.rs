@@ -94,7 +94,10 @@ fn dump(db: &Path) -> Vec<String> {
         out.push(format!("{kind} {name} {table} {sql:?}"));
     }
     for table in tables {
-        out.extend(rows_of(&conn, &format!("SELECT * FROM \"{table}\" ORDER BY 1")));
+        out.extend(rows_of(
+            &conn,
+            &format!("SELECT * FROM \"{table}\" ORDER BY 1"),
+        ));
     }
     out
 }
@@ -143,7 +146,10 @@ fn the_demo_applies_everything_uses_the_data_and_shows_the_status() {
     assert!(out.contains("placed an order: 4 orders"), "{out}");
     assert!(out.contains("demo.db: version 7 of 7 (7 applied)"), "{out}");
     assert!(out.contains("0007_enable_wal.sql"));
-    assert!(!out.contains('\x1b'), "no colors when stdout is not a terminal");
+    assert!(
+        !out.contains('\x1b'),
+        "no colors when stdout is not a terminal"
+    );
     assert!(setup.path("demo.db").is_file());
 
     // The second start applies nothing and places one more order.
@@ -179,9 +185,18 @@ fn status_is_the_default_and_reads_a_missing_file_without_creating_it() {
     let output = setup.migrate(&db, &[]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
-    assert!(out.contains("version 0 of 7 (0 applied, 7 pending)"), "{out}");
+    assert!(
+        out.contains("version 0 of 7 (0 applied, 7 pending)"),
+        "{out}"
+    );
     assert_eq!(out.matches(" pending ").count(), 7, "{out}");
-    for command in [&["status"][..], &["version"], &["history"], &["check"], &["verify"]] {
+    for command in [
+        &["status"][..],
+        &["version"],
+        &["history"],
+        &["check"],
+        &["verify"],
+    ] {
         setup.migrate(&db, command).output().unwrap();
     }
     setup
@@ -197,7 +212,10 @@ fn status_table_and_json() {
     let db = setup.db_at("shop.db", 5);
     let output = setup.migrate(&db, &["status"]).output().unwrap();
     let out = stdout(&output);
-    assert!(out.contains("version 5 of 7 (5 applied, 2 pending)"), "{out}");
+    assert!(
+        out.contains("version 5 of 7 (5 applied, 2 pending)"),
+        "{out}"
+    );
     let header = out.lines().nth(1).unwrap();
     assert!(header.starts_with("VERSION  MIGRATION"), "{out}");
     for column in ["STATE", "APPLIED AT", "DURATION"] {
@@ -263,7 +281,10 @@ fn version_and_history() {
 fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     let setup = Setup::new();
     let missing = setup.path("missing.db");
-    let output = setup.migrate(&missing, &["check", "--json"]).output().unwrap();
+    let output = setup
+        .migrate(&missing, &["check", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     insta::assert_json_snapshot!("check_pending", json(&output), { ".database" => "[db]" });
 
@@ -274,7 +295,11 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     let output = setup.migrate(&db, &["check", "--json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     insta::assert_json_snapshot!("check_up_to_date", json(&output), { ".database" => "[db]" });
-    setup.migrate(&db, &["check", "-q"]).assert().code(0).stdout("");
+    setup
+        .migrate(&db, &["check", "-q"])
+        .assert()
+        .code(0)
+        .stdout("");
 
     // Drift.
     execute(
@@ -286,7 +311,11 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     insta::assert_json_snapshot!("check_drift", json(&output), { ".database" => "[db]" });
     let output = setup.migrate(&db, &["check"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("drift in 2"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("drift in 2"),
+        "{}",
+        stderr(&output)
+    );
 
     // An applied version this build does not know.
     let ahead = setup.db_at("ahead.db", 7);
@@ -297,7 +326,11 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     );
     let output = setup.migrate(&ahead, &["check"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("applied version 8 unknown"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("applied version 8 unknown"),
+        "{}",
+        stderr(&output)
+    );
 
     // A file that is not a database.
     let junk = setup.path("junk.db");
@@ -307,7 +340,10 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     let value = json(&output);
     assert_eq!(value["result"], "error");
     assert!(
-        value["message"].as_str().unwrap().contains("is not an SQLite database"),
+        value["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not an SQLite database"),
         "{value}"
     );
     let output = setup.migrate(&junk, &["status"]).output().unwrap();
@@ -326,7 +362,11 @@ fn apply_without_a_terminal_proceeds_and_reports_progress() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
-    assert_eq!(out.lines().filter(|l| l.contains("applied 000")).count(), 2, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains("applied 000")).count(),
+        2,
+        "{out}"
+    );
     assert!(out.contains("applied 2 migrations; the database is at version 2 of 7"));
 
     let output = setup.migrate(&db, &["run", "--json"]).output().unwrap();
@@ -377,7 +417,11 @@ fn destructive_commands_refuse_without_yes_when_stdin_is_not_a_terminal() {
             err.contains("without confirmation") && err.contains("--yes"),
             "{args:?}: {err}"
         );
-        assert_eq!(std::fs::read(&db).unwrap(), before, "{args:?} changed the file");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "{args:?} changed the file"
+        );
     }
 }
 
@@ -456,7 +500,10 @@ fn rollback_and_reapply_ends_where_a_straight_apply_does() {
         .collect();
     assert_eq!(rolled.len(), 6, "{out}");
     assert!(rolled[0].contains("0007_enable_wal.down.sql"), "{out}");
-    assert!(rolled[5].contains("0002_create_customers_and_orders.down.sql"), "{out}");
+    assert!(
+        rolled[5].contains("0002_create_customers_and_orders.down.sql"),
+        "{out}"
+    );
     setup
         .migrate(&db, &["version"])
         .assert()
@@ -548,7 +595,10 @@ fn backup_then_restore_gives_back_the_original_contents() {
 
     let backup = setup.path("before-4.db");
     let output = setup
-        .migrate(&db, &["apply", "--backup", backup.to_str().unwrap(), "--yes"])
+        .migrate(
+            &db,
+            &["apply", "--backup", backup.to_str().unwrap(), "--yes"],
+        )
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -82,7 +82,10 @@ fn dump(conn: &Connection) -> Vec<String> {
         out.push(format!("{kind} {name} {table} {sql:?}"));
     }
     for table in tables {
-        out.extend(rows_of(conn, &format!("SELECT * FROM \"{table}\" ORDER BY 1")));
+        out.extend(rows_of(
+            conn,
+            &format!("SELECT * FROM \"{table}\" ORDER BY 1"),
+        ));
     }
     out
 }
@@ -163,8 +166,8 @@ fn status_works_on_a_read_only_connection() {
     let db = Db::new();
     let set = shop(&[]);
     set.runner().target(2).run(&mut db.open()).unwrap();
-    let conn = Connection::open_with_flags(&db.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
+    let conn =
+        Connection::open_with_flags(&db.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let status = set.status(&conn).unwrap();
     assert_eq!(status.current_version, 2);
     assert_eq!((status.counts.applied, status.counts.pending), (2, 1));
@@ -231,8 +234,17 @@ fn status_reports_drift_unknown_versions_holes_and_incomplete_migrations() {
     let status = set.status(&conn).unwrap();
     let b = &status.migrations[1];
     assert_eq!(b.state, MigrationState::Incomplete);
-    assert!(b.error.as_deref().unwrap().contains("no such table"), "{b:?}");
-    assert!(b.detail.as_deref().unwrap().starts_with("1 of 2 statements ran"), "{b:?}");
+    assert!(
+        b.error.as_deref().unwrap().contains("no such table"),
+        "{b:?}"
+    );
+    assert!(
+        b.detail
+            .as_deref()
+            .unwrap()
+            .starts_with("1 of 2 statements ran"),
+        "{b:?}"
+    );
 }
 
 #[test]
@@ -256,7 +268,10 @@ fn rollback_runs_down_files_newest_first_and_matches_the_earlier_state() {
     let foreign_keys: bool = conn
         .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
         .unwrap();
-    assert!(foreign_keys, "the connection's foreign_keys setting is restored");
+    assert!(
+        foreign_keys,
+        "the connection's foreign_keys setting is restored"
+    );
 
     // Applying again after the rollback: the same as a straight apply.
     let report = set.run(&mut conn).unwrap();
@@ -270,8 +285,18 @@ fn rollback_runs_down_files_newest_first_and_matches_the_earlier_state() {
 
     // Rolling back to the current version or above does nothing.
     let before = everything(&conn);
-    assert!(set.rollback_to(&mut conn, 3).unwrap().rolled_back.is_empty());
-    assert!(set.rollback_to(&mut conn, 7).unwrap().rolled_back.is_empty());
+    assert!(
+        set.rollback_to(&mut conn, 3)
+            .unwrap()
+            .rolled_back
+            .is_empty()
+    );
+    assert!(
+        set.rollback_to(&mut conn, 7)
+            .unwrap()
+            .rolled_back
+            .is_empty()
+    );
     assert_eq!(everything(&conn), before);
     assert!(matches!(
         set.rollback_to(&mut conn, -1),
@@ -403,10 +428,17 @@ fn history_lists_every_event_in_time_order() {
             (HistoryEvent::Repaired, Some(1)),
         ]
     );
-    assert!(history.windows(2).all(|w| w[0].id < w[1].id && w[0].at <= w[1].at));
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
+    );
     assert!(history[2].detail.as_deref().unwrap().contains("nowhere"));
     assert!(history[4].duration_ms.is_some());
-    assert_eq!(history[4].detail.as_deref(), Some("ran 0003_pet_index.down.sql"));
+    assert_eq!(
+        history[4].detail.as_deref(),
+        Some("ran 0003_pet_index.down.sql")
+    );
 }
 
 #[test]
@@ -442,11 +474,9 @@ fn repair_accepts_changed_checksums_and_writes_history() {
     assert!(edited.status(&conn).unwrap().is_up_to_date());
     // The state row is verified again: the fast path sees nothing to do.
     let verified: bool = conn
-        .query_row(
-            "SELECT verified FROM schema_migrations_state",
-            [],
-            |row| row.get(0),
-        )
+        .query_row("SELECT verified FROM schema_migrations_state", [], |row| {
+            row.get(0)
+        })
         .unwrap();
     assert!(verified);
     assert!(edited.run(&mut conn).unwrap().is_empty());
@@ -462,7 +492,11 @@ fn repair_accepts_changed_checksums_and_writes_history() {
         last.checksum,
         Some(edited.get(1).unwrap().checksum().to_string())
     );
-    assert!(last.detail.unwrap().contains(&original.get(1).unwrap().checksum().to_string()));
+    assert!(
+        last.detail
+            .unwrap()
+            .contains(&original.get(1).unwrap().checksum().to_string())
+    );
 
     // Nothing to repair: nothing changes.
     let before = everything(&conn);
@@ -528,10 +562,7 @@ fn baseline_adopts_a_database_built_by_hand() {
     assert_eq!(status.current_version, 2);
     assert_eq!((status.counts.applied, status.counts.pending), (2, 1));
     assert_eq!(user_version(&conn), 2);
-    assert_eq!(
-        events(&set, &conn),
-        [(HistoryEvent::Baselined, Some(2))]
-    );
+    assert_eq!(events(&set, &conn), [(HistoryEvent::Baselined, Some(2))]);
     let report = set.run(&mut conn).unwrap();
     assert_eq!(report.applied.len(), 1);
     assert_eq!(report.applied[0].version, 3);
