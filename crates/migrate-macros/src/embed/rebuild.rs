@@ -136,3 +136,201 @@ fn build_script(manifest_dir: &Path) -> Option<PathBuf> {
     let default = manifest_dir.join("build.rs");
     default.is_file().then_some(default)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use quote::quote;
+
+    use super::super::{expand_with, load};
+    use super::*;
+
+    /// A calling crate with one valid migration and the given extra files.
+    fn calling_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![("migrations/0001_a.sql", "SELECT 1;")];
+        all.extend_from_slice(files);
+        for (path, contents) in all {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+        dir
+    }
+
+    fn tracks(files: &[(&str, &str)]) -> bool {
+        let krate = calling_crate(files);
+        build_script_tracks(krate.path(), &krate.path().join("migrations"))
+    }
+
+    fn build_rs(line: &str) -> String {
+        format!("fn main() {{\n    {line}\n}}\n")
+    }
+
+    #[test]
+    fn a_rerun_rule_for_the_directory_is_found() {
+        for line in [
+            r#"println!("cargo:rerun-if-changed=migrations");"#,
+            r#"println!("cargo::rerun-if-changed=migrations");"#,
+            r#"println!("cargo:rerun-if-changed=migrations/");"#,
+            r#"println!("cargo:rerun-if-changed=./migrations");"#,
+            r#"println!("cargo:rerun-if-changed=src/../migrations");"#,
+            r#"println!("cargo:rerun-if-changed=build.rs"); println!("cargo:rerun-if-changed=migrations");"#,
+            r#"println!("cargo:rerun-if-changed={}", dir.display());"#,
+        ] {
+            assert!(tracks(&[("build.rs", build_rs(line).as_str())]), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_different_rule_is_not_enough() {
+        assert!(!tracks(&[]), "no build script");
+        for line in [
+            "",
+            r#"println!("cargo:rerun-if-changed=build.rs");"#,
+            r#"println!("cargo:rerun-if-changed=migrations2");"#,
+            r#"println!("cargo:rerun-if-changed=db/migrations");"#,
+            r#"println!("cargo:rerun-if-env-changed=migrations");"#,
+        ] {
+            assert!(!tracks(&[("build.rs", build_rs(line).as_str())]), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_build_script_named_in_cargo_toml_is_read() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let manifest = |build: &str| {
+            format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\n{build}\n\n[dependencies]\n")
+        };
+        // A custom path with the rule.
+        assert!(tracks(&[
+            (
+                "Cargo.toml",
+                manifest("build = \"tools/build_main.rs\"").as_str()
+            ),
+            ("tools/build_main.rs", rule.as_str()),
+        ]));
+        // A custom path without it: a build.rs beside Cargo.toml does not count.
+        assert!(!tracks(&[
+            (
+                "Cargo.toml",
+                manifest("build = \"tools/build_main.rs\"").as_str()
+            ),
+            ("tools/build_main.rs", "fn main() {}"),
+            ("build.rs", rule.as_str()),
+        ]));
+        // `build = false` disables build.rs even when it has the rule.
+        assert!(!tracks(&[
+            ("Cargo.toml", manifest("build = false").as_str()),
+            ("build.rs", rule.as_str()),
+        ]));
+        // Keys that only start with `build` are not the build script.
+        assert!(tracks(&[
+            (
+                "Cargo.toml",
+                manifest("[build-dependencies]\nbuild-helper = \"1\"").as_str(),
+            ),
+            ("build.rs", rule.as_str()),
+        ]));
+    }
+
+    fn host(krate: &tempfile::TempDir, tracking: Tracking) -> Host {
+        Host {
+            manifest_dir: krate.path().to_path_buf(),
+            tracking,
+        }
+    }
+
+    fn plan_for(krate: &tempfile::TempDir, tracking: Tracking) -> RebuildPlan {
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, &input).unwrap();
+        plan(&host(krate, tracking), &dir, &set, &input).unwrap()
+    }
+
+    #[test]
+    fn with_the_rule_there_is_no_warning_and_nothing_to_include() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let krate = calling_crate(&[("build.rs", rule.as_str())]);
+        let plan = plan_for(&krate, Tracking::BuildScript);
+        assert_eq!(plan.warning, None);
+        assert!(plan.include_files.is_empty());
+        let tokens = expand_with(quote!("migrations"), &host(&krate, Tracking::BuildScript))
+            .unwrap()
+            .to_string();
+        assert!(!tokens.contains("include_bytes"), "{tokens}");
+        assert!(!tokens.contains("deprecated"), "{tokens}");
+    }
+
+    #[test]
+    fn without_the_rule_the_warning_says_what_to_add() {
+        let krate = calling_crate(&[
+            ("migrations/0001_a.down.sql", "SELECT 1;"),
+            ("migrations/0002_b.sql", "SELECT 2;"),
+            ("migrations/notes.txt", "ignored"),
+            ("build.rs", "fn main() {}"),
+        ]);
+        let plan = plan_for(&krate, Tracking::BuildScript);
+        let warning = plan.warning.unwrap();
+        assert!(
+            warning.contains(r#"add `println!("cargo:rerun-if-changed=migrations");` to `fn main` in this crate's build.rs"#),
+            "{warning}"
+        );
+        assert!(warning.contains("`--cfg migrate_unstable`"), "{warning}");
+        let dir = krate.path().join("migrations");
+        let mut included = plan.include_files.clone();
+        included.sort();
+        assert_eq!(
+            included,
+            [
+                dir.join("0001_a.down.sql"),
+                dir.join("0001_a.sql"),
+                dir.join("0002_b.sql")
+            ]
+        );
+
+        // The expansion carries the warning as a deprecation and tracks every file.
+        let tokens = expand_with(quote!("migrations"), &host(&krate, Tracking::BuildScript))
+            .unwrap()
+            .to_string();
+        assert!(tokens.contains("deprecated"), "{tokens}");
+        assert!(
+            tokens.contains("add_rerun_if_changed_to_build_rs"),
+            "{tokens}"
+        );
+        assert!(
+            tokens.contains(r#"println!(\"cargo:rerun-if-changed=migrations\");"#),
+            "{tokens}"
+        );
+        for file in &included {
+            let include = format!(
+                "include_bytes ! ({})",
+                proc_macro2::Literal::string(file.to_str().unwrap())
+            );
+            assert!(tokens.contains(&include), "{include} not in {tokens}");
+        }
+    }
+
+    #[test]
+    fn the_warning_names_the_path_as_written() {
+        let krate = calling_crate(&[]);
+        let input: MacroInput = syn::parse2(quote!("./migrations/")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, &input).unwrap();
+        let plan = plan(&host(&krate, Tracking::BuildScript), &dir, &set, &input).unwrap();
+        assert!(
+            plan.warning
+                .unwrap()
+                .contains(r#"println!("cargo:rerun-if-changed=./migrations/");"#)
+        );
+    }
+
+    #[test]
+    fn compiler_tracking_needs_no_build_script() {
+        let krate = calling_crate(&[]);
+        let plan = plan_for(&krate, Tracking::Compiler);
+        assert_eq!(plan.warning, None);
+        assert!(plan.include_files.is_empty());
+    }
+}
