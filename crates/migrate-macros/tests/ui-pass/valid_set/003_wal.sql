@@ -1,0 +1,2 @@
+-- migrate:no-transaction
+PRAGMA journal_mode = WAL;

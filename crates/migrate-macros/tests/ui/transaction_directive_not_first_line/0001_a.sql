@@ -1,0 +1,3 @@
+-- compact the database
+-- migrate:no-transaction
+VACUUM;

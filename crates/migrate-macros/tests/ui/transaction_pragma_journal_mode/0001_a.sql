@@ -1,0 +1,2 @@
+-- switch to WAL
+PRAGMA journal_mode = WAL;

@@ -1,0 +1,3 @@
+CREATE TABLE a (x);
+DROP TABLE a;
+VACUUM;
