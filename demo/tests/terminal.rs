@@ -1,0 +1,160 @@
+//! Behaviour that depends on a terminal, with a real pseudo-terminal: the confirmation
+//! prompts and colors.
+#![cfg(unix)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// A pseudo-terminal: (controller, device).
+fn pty() -> (File, OwnedFd) {
+    let (mut controller, mut device) = (0, 0);
+    // SAFETY: openpty writes two new file descriptors, which are then owned here.
+    let rc = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut device,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just created and nothing else owns them.
+    unsafe { (File::from_raw_fd(controller), OwnedFd::from_raw_fd(device)) }
+}
+
+fn demo(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_demo"));
+    command
+        .current_dir(dir)
+        .env_remove("MIGRATE_DB")
+        .env_remove("NO_COLOR")
+        .arg("migrate")
+        .args(args)
+        .arg("--db")
+        .arg(dir.join("shop.db"));
+    command
+}
+
+/// Runs with standard input on a terminal that receives `answer`; output is captured.
+fn answering(mut command: Command, answer: &str) -> Output {
+    let (mut controller, device) = pty();
+    command
+        .stdin(Stdio::from(device))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    drop(command);
+    controller.write_all(answer.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs with standard output on a terminal; returns what the terminal showed.
+fn on_terminal(mut command: Command) -> String {
+    let (mut controller, device) = pty();
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(device))
+        .stderr(Stdio::inherit());
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let mut shown = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match controller.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => shown.extend_from_slice(&buffer[..n]),
+            // EIO once the last holder of the device is gone.
+            Err(_) => break,
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    String::from_utf8(shown).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn version(dir: &Path) -> String {
+    let output = demo(dir, &["version"]).output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn apply_asks_for_confirmation_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = demo(dir.path(), &["apply", "--target", "3"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    let before = std::fs::read(dir.path().join("shop.db")).unwrap();
+
+    let output = answering(demo(dir.path(), &["apply"]), "n\n");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("apply 4 migrations to"), "{err}");
+    assert!(err.contains("[y/N]") && err.contains("aborted"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("shop.db")).unwrap(), before);
+
+    let output = answering(demo(dir.path(), &["apply", "--target", "5"]), "y\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(version(dir.path()), "5");
+
+    // --yes skips the question.
+    let output = answering(demo(dir.path(), &["apply", "--yes"]), "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("[y/N]"));
+    assert_eq!(version(dir.path()), "7");
+}
+
+#[test]
+fn rollback_asks_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        demo(dir.path(), &["apply"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let output = answering(demo(dir.path(), &["rollback", "--to", "4"]), "no\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(version(dir.path()), "7");
+    let output = answering(demo(dir.path(), &["rollback", "--to", "4"]), "yes\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("roll back"));
+    assert_eq!(version(dir.path()), "4");
+}
+
+#[test]
+fn colors_only_on_a_terminal_and_never_with_no_color() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        demo(dir.path(), &["apply", "--target", "2"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let shown = on_terminal(demo(dir.path(), &["status"]));
+    assert!(shown.contains("\x1b[32mapplied"), "{shown:?}");
+    assert!(shown.contains("\x1b[33mpending"), "{shown:?}");
+
+    let mut command = demo(dir.path(), &["status"]);
+    command.env("NO_COLOR", "1");
+    let shown = on_terminal(command);
+    assert!(
+        shown.contains("applied") && !shown.contains('\x1b'),
+        "{shown:?}"
+    );
+
+    let piped = demo(dir.path(), &["status"]).output().unwrap();
+    assert!(!piped.stdout.contains(&0x1b));
+}
