@@ -339,3 +339,163 @@ fn the_library_prints_nothing() {
         vec![1, 2, 3, 4, 5]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A process killed in the middle of a migration
+// ---------------------------------------------------------------------------------------------
+
+/// Rows the long statements insert; `config.rows` is large while the child runs (so that it is
+/// killed in the middle) and small when the test resumes.
+const MANY: i64 = 5_000_000;
+const FEW: i64 = 10;
+
+fn crash_set() -> Migrations {
+    let fill = |sign: &str| {
+        format!(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < (SELECT rows FROM config))\nINSERT INTO big (n) SELECT {sign}n FROM c;"
+        )
+    };
+    Migrations::from_files([
+        (
+            "1_setup.sql".to_owned(),
+            format!(
+                "CREATE TABLE config (rows INTEGER NOT NULL);\nINSERT INTO config VALUES ({FEW});\nCREATE TABLE marks (note TEXT NOT NULL);\nCREATE TABLE big (n INTEGER NOT NULL);"
+            ),
+        ),
+        (
+            "2_in_transaction.sql".to_owned(),
+            format!(
+                "INSERT INTO marks VALUES ('two');\n{}\nINSERT INTO marks VALUES ('two done');",
+                fill("")
+            ),
+        ),
+        (
+            "3_outside_transaction.sql".to_owned(),
+            format!(
+                "-- migrate:no-transaction\nINSERT INTO marks VALUES ('three a');\nINSERT INTO marks VALUES ('three b');\n{}\nINSERT INTO marks VALUES ('three done');",
+                fill("-")
+            ),
+        ),
+    ])
+    .expect("valid set")
+}
+
+/// Child: runs the crash set until the parent kills it.
+#[test]
+fn child_crash() {
+    if role().as_deref() != Some("crash") {
+        return;
+    }
+    let mut conn = Connection::open(env_path(DB)).expect("open");
+    // Keep the long statement in memory, so that the parent can read while it runs.
+    conn.execute_batch("PRAGMA cache_size = -1000000").unwrap();
+    let result = crash_set().run(&mut conn);
+    println!("FINISHED {result:?}");
+}
+
+fn marks(conn: &Connection) -> Vec<String> {
+    let mut marks: Vec<String> = conn
+        .prepare("SELECT note FROM marks")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    marks.sort();
+    marks
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let mut waited = 0;
+    while !done() {
+        assert!(waited < 60_000, "gave up waiting until {what}");
+        std::thread::sleep(Duration::from_millis(1));
+        waited += 1;
+    }
+}
+
+fn kill(mut child: std::process::Child) {
+    child.kill().expect("kill");
+    let output = child.wait_with_output().expect("wait");
+    let (stdout, _) = text(&output);
+    assert!(
+        !stdout.contains("FINISHED"),
+        "the child finished before it was killed:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_process_killed_inside_a_migration_transaction_leaves_it_unapplied() {
+    let db = TempDb::new(Journal::Rollback);
+    let set = crash_set();
+    let mut conn = db.open();
+    set.runner().target(1).run(&mut conn).unwrap();
+    conn.execute("UPDATE config SET rows = ?1", [MANY]).unwrap();
+    drop(conn);
+
+    let child = spawn_child("child_crash", "crash", &[(DB, &db.path)]);
+    // The rollback journal appears with the first page migration 2 changes.
+    let journal = common::with_suffix(&db.path, "-journal");
+    wait_until("migration 2 writes", || journal.exists());
+    kill(child);
+
+    // SQLite rolls the hot journal back; the migrator lock died with the process.
+    let mut conn = db.open();
+    assert_eq!(applied_versions(&conn), vec![1]);
+    assert_eq!(marks(&conn), Vec::<String>::new());
+    assert_eq!(count(&conn, "SELECT count(*) FROM big"), 0);
+    conn.execute("UPDATE config SET rows = ?1", [FEW]).unwrap();
+    let report = set.run(&mut conn).unwrap();
+    let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
+    assert_eq!(versions, vec![2, 3]);
+    assert_eq!(
+        marks(&conn),
+        ["three a", "three b", "three done", "two", "two done"]
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM big"), 2 * FEW);
+}
+
+#[test]
+fn a_process_killed_inside_a_no_transaction_migration_resumes_after_the_last_statement_run() {
+    let db = TempDb::new(Journal::Rollback);
+    let set = crash_set();
+    let mut conn = db.open();
+    set.runner().target(2).run(&mut conn).unwrap();
+    conn.execute("UPDATE config SET rows = ?1", [MANY]).unwrap();
+
+    let child = spawn_child("child_crash", "crash", &[(DB, &db.path)]);
+    // Statements 1 and 2 of migration 3 have run; statement 3 is the long one.
+    wait_until("statement 2 of migration 3 has run", || {
+        conn.query_row(
+            "SELECT statements_done FROM schema_migrations_progress WHERE version = 3",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .is_ok_and(|done| done >= 2)
+    });
+    kill(child);
+
+    assert_eq!(applied_versions(&conn), vec![1, 2]);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT statements_done FROM schema_migrations_progress WHERE version = 3"
+        ),
+        2
+    );
+    assert_eq!(marks(&conn), ["three a", "three b", "two", "two done"]);
+    conn.execute("UPDATE config SET rows = ?1", [FEW]).unwrap();
+    let report = set.run(&mut conn).unwrap();
+    let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
+    assert_eq!(versions, vec![3]);
+    // Statements 1 and 2 did not run again.
+    assert_eq!(
+        marks(&conn),
+        ["three a", "three b", "three done", "two", "two done"]
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM big WHERE n < 0"), FEW);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM schema_migrations_progress"),
+        0
+    );
+}
