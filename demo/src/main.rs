@@ -16,7 +16,12 @@ static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("../migration
 #[command(about = "A small bookshop that embeds its migrations")]
 struct Cli {
     /// The database file.
-    #[arg(long, env = "MIGRATE_DB", default_value = "demo.db")]
+    #[arg(
+        long,
+        env = "MIGRATE_DB",
+        default_value = "demo.db",
+        value_name = "PATH"
+    )]
     db: PathBuf,
 
     #[command(subcommand)]

@@ -60,7 +60,8 @@
 //! | `verify` | dry run of everything pending: runs it and rolls back; the file is unchanged |
 //!
 //! Global options: `--db PATH` (or the environment variable `MIGRATE_DB`), `--json`,
-//! `--quiet` (`-q`: only errors, and what `version` and `check` are asked for).
+//! `--quiet` (`-q`: nothing but errors and the answer of `version`; `check` still sets its
+//! exit code).
 //!
 //! `apply` asks for confirmation when standard input is a terminal, unless `--yes`.
 //! `rollback`, `baseline`, `repair` and `restore` ask too, and refuse to run without `--yes`
@@ -186,7 +187,7 @@ pub struct Args {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Print only errors (and the answer of `version` and `check`'s exit code).
+    /// Print nothing but errors and the answer of `version` (`check` still sets its exit code).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
