@@ -176,7 +176,6 @@ use crate::{BackupTarget, Error, Event, HistoryEntry, MigrationState, Migrations
 /// The global options and the subcommand; mount it in an application's own clap command
 /// line (see the [module docs](self)) and pass it to [`run`].
 #[derive(Debug, Clone, clap::Args)]
-#[command(args_conflicts_with_subcommands = false)]
 #[non_exhaustive]
 pub struct Args {
     /// The SQLite database file.
@@ -194,6 +193,28 @@ pub struct Args {
     /// What to do; `status` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Args {
+    /// Arguments for running `command` on the database `db` from code, without parsing a
+    /// command line.
+    ///
+    /// ```no_run
+    /// use migrate_runtime::cli::{Args, Command};
+    ///
+    /// static MIGRATIONS: migrate_runtime::Migrations =
+    ///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+    ///
+    /// let code = migrate_runtime::cli::run(&MIGRATIONS, Args::new("app.db", Command::Status));
+    /// ```
+    pub fn new(db: impl Into<PathBuf>, command: Command) -> Args {
+        Args {
+            db: Some(db.into()),
+            json: false,
+            quiet: false,
+            command: Some(command),
+        }
+    }
 }
 
 /// The subcommands.
@@ -261,7 +282,6 @@ pub enum Command {
 
 /// Options of `apply`.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[non_exhaustive]
 pub struct ApplyArgs {
     /// Apply up to and including this version only.
     #[arg(long, value_name = "N")]
