@@ -1,5 +1,4 @@
-static MIGRATIONS: migrate_runtime::Migrations =
-    migrate_runtime::embed_migrations!("tests/ui/gap");
+static MIGRATIONS: migrate_runtime::Migrations = migrate_runtime::embed_migrations!("tests/ui/gap");
 
 fn main() {
     for m in MIGRATIONS.iter() {
