@@ -474,7 +474,8 @@ impl<'m> Runner<'m> {
                     conn.execute_batch("COMMIT")?;
                 }
                 self.emit(Event::Started(*migration));
-                let duration = self.apply_no_transaction(conn, plan, migration, &applied)?;
+                let duration =
+                    self.apply_no_transaction(conn, plan, migration, foreign_keys, &applied)?;
                 self.finished(migration, duration, report);
                 continue;
             }
@@ -647,6 +648,7 @@ impl<'m> Runner<'m> {
         conn: &Connection,
         plan: &mut Plan<'m>,
         migration: &Migration<'_>,
+        foreign_keys: bool,
         applied: &[i64],
     ) -> Result<Duration, Error> {
         let id = MigrationRef::of(migration);
@@ -666,6 +668,17 @@ impl<'m> Runner<'m> {
             .map_err(|e| self.fail_record(conn, &id, e, applied))?;
         conn.execute_batch("COMMIT")?;
 
+        // Outside a transaction SQLite enforces foreign keys statement by statement, as when
+        // the script is run by hand: the script gets the connection's own setting (and may
+        // change it), and the run's setting (off) is back for the migrations after it.
+        let run_setting = || {
+            if let Err(e) = conn.execute_batch("PRAGMA foreign_keys = OFF") {
+                log::warn!("could not turn foreign_keys off after {id}: {e}");
+            }
+        };
+        if foreign_keys {
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        }
         let started = Instant::now();
         for statement in script.statements().skip(done) {
             let index = statement.index;
@@ -694,6 +707,7 @@ impl<'m> Runner<'m> {
             };
             if let Err(e) = result {
                 rollback(conn);
+                run_setting();
                 let failure = statement_failure(migration, &statement, &e, applied);
                 let message = failure.to_string();
                 if let Err(e) = tracking::set_progress_failure(
@@ -713,6 +727,7 @@ impl<'m> Runner<'m> {
             // The script opened a transaction and did not close it.
             conn.execute_batch("COMMIT")?;
         }
+        run_setting();
         let duration = started.elapsed();
         begin_immediate(conn, Some(&id))?;
         let outcome = (|| {

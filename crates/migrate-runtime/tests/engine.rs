@@ -1213,3 +1213,69 @@ fn a_failed_single_transaction_batch_logs_and_reports_nothing_as_applied() {
         .count();
     assert_eq!(info, 4);
 }
+
+#[test]
+fn a_no_transaction_migration_runs_with_foreign_keys_enforced() {
+    let db = TempDb::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let migrations = set(&[
+        FK_BASE,
+        (
+            "0002_orphan.sql",
+            "-- migrate:no-transaction\nINSERT INTO books (id, author_id) VALUES (20, 99);",
+        ),
+    ]);
+    let error = migrations
+        .run(&mut conn)
+        .expect_err("book 20 has no author");
+    let Error::Statement(failure) = &error else {
+        panic!("expected Error::Statement, got {error:?}");
+    };
+    assert_eq!(failure.migration.version, 2);
+    assert_eq!(
+        failure.extended_code,
+        Some(787),
+        "SQLITE_CONSTRAINT_FOREIGNKEY"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM books WHERE id = 20"), 0);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+    assert_eq!(foreign_keys(&conn), 1);
+}
+
+#[test]
+fn a_no_transaction_migration_that_sets_foreign_keys_itself_does_not_change_later_ones() {
+    let db = TempDb::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    // SQLite's documented procedure in a no-transaction migration, then the same rebuild in an
+    // ordinary migration, which needs the engine's foreign_keys handling.
+    let by_hand = format!(
+        "-- migrate:no-transaction\nPRAGMA foreign_keys = OFF;\n{}\nPRAGMA foreign_keys = ON;",
+        rebuild_authors("1")
+    );
+    let migrations = set(&[
+        FK_BASE,
+        ("0002_rebuild_by_hand.sql", &by_hand),
+        ("0003_rebuild_again.sql", &rebuild_authors("1")),
+    ]);
+    let report = migrations.run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![1, 2, 3]);
+    assert_eq!(foreign_keys(&conn), 1);
+    assert_eq!(count(&conn, "SELECT count(*) FROM books"), 3);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+
+    // With foreign keys off on the connection (the bundled SQLite turns them on by default),
+    // they stay off.
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    let report = migrations.run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![1, 2, 3]);
+    assert_eq!(foreign_keys(&conn), 0);
+}
