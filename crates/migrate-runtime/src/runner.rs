@@ -471,7 +471,9 @@ impl<'m> Runner<'m> {
             }
             if migration.no_transaction() {
                 if !conn.is_autocommit() {
-                    conn.execute_batch("COMMIT")?;
+                    let since = Instant::now();
+                    conn.execute_batch("COMMIT")
+                        .map_err(|e| lock::classify(conn, e, Some(&id), since))?;
                 }
                 self.emit(Event::Started(*migration));
                 let duration =
@@ -496,12 +498,20 @@ impl<'m> Runner<'m> {
                 if self.single_transaction && !last {
                     return Ok(duration);
                 }
+                let since = Instant::now();
                 conn.execute_batch("COMMIT")
                     .map(|()| duration)
-                    .map_err(|source| Error::Record {
-                        migration: id.clone(),
-                        source,
-                        applied: applied.clone(),
+                    .map_err(|source| {
+                        if is_busy(&source) {
+                            // Readers kept SQLite from committing (rollback-journal mode).
+                            lock::classify(conn, source, Some(&id), since)
+                        } else {
+                            Error::Record {
+                                migration: id.clone(),
+                                source,
+                                applied: applied.clone(),
+                            }
+                        }
                     })
             });
             match outcome {
@@ -520,12 +530,15 @@ impl<'m> Runner<'m> {
                         // Nothing of the batch was kept.
                         clear_applied(&mut error);
                     }
-                    tracking::record_failure(
-                        conn,
-                        migration.version(),
-                        migration.name(),
-                        &error.to_string(),
-                    );
+                    // Waiting too long for a lock is not a failure of the migration.
+                    if !matches!(error, Error::Locked { .. }) {
+                        tracking::record_failure(
+                            conn,
+                            migration.version(),
+                            migration.name(),
+                            &error.to_string(),
+                        );
+                    }
                     return Err(error);
                 }
             }
@@ -666,7 +679,9 @@ impl<'m> Runner<'m> {
         begin_immediate(conn, Some(&id))?;
         tracking::start_progress(conn, migration.version())
             .map_err(|e| self.fail_record(conn, &id, e, applied))?;
-        conn.execute_batch("COMMIT")?;
+        let since = Instant::now();
+        conn.execute_batch("COMMIT")
+            .map_err(|e| lock::classify(conn, e, Some(&id), since))?;
 
         // Outside a transaction SQLite enforces foreign keys statement by statement, as when
         // the script is run by hand: the script gets the connection's own setting (and may
@@ -683,6 +698,7 @@ impl<'m> Runner<'m> {
         for statement in script.statements().skip(done) {
             let index = statement.index;
             let progress = &checksums[..=index];
+            let since = Instant::now();
             let conflict = transaction_conflict(statement.text);
             let ends_script_transaction = !conn.is_autocommit()
                 && conflict
@@ -708,6 +724,10 @@ impl<'m> Runner<'m> {
             if let Err(e) = result {
                 rollback(conn);
                 run_setting();
+                if is_busy(&e) {
+                    // Nothing of the statement remains: the next run resumes at it.
+                    return Err(lock::classify(conn, e, Some(&id), since));
+                }
                 let failure = statement_failure(migration, &statement, &e, applied);
                 let message = failure.to_string();
                 if let Err(e) = tracking::set_progress_failure(
@@ -904,6 +924,14 @@ pub(crate) fn statement_failure(
         },
         applied: applied.to_vec(),
     }))
+}
+
+/// SQLite gave up waiting for another connection (busy timeout).
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {

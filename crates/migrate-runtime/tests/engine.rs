@@ -1279,3 +1279,70 @@ fn a_no_transaction_migration_that_sets_foreign_keys_itself_does_not_change_late
     assert_eq!(versions(&report), vec![1, 2, 3]);
     assert_eq!(foreign_keys(&conn), 0);
 }
+
+#[test]
+fn a_reader_that_blocks_the_commit_longer_than_the_busy_timeout_is_reported_as_locked() {
+    // In rollback-journal mode a commit waits for readers to finish.
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[FOURTH]);
+    let mut conn = db.open();
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    conn.busy_timeout(Duration::from_millis(200)).unwrap();
+    let before = dump(&conn);
+
+    let reader = db.open();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM notes;")
+        .unwrap();
+    let error = migrations.run(&mut conn).expect_err("locked");
+    let Error::Locked { migration, .. } = &error else {
+        panic!("expected Error::Locked, got {error:?}");
+    };
+    assert_eq!(migration.as_ref().map(|m| m.version), Some(2));
+    assert!(conn.is_autocommit());
+    reader.execute_batch("COMMIT").unwrap();
+    assert_eq!(dump_with(&conn, true), before);
+
+    let report = migrations.run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![2, 3, 4]);
+}
+
+#[test]
+fn a_no_transaction_migration_stopped_by_a_lock_resumes_on_the_next_run() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = set(&[
+        ITEMS,
+        (
+            "0002_outside.sql",
+            "-- migrate:no-transaction\nINSERT INTO items VALUES ('a');\nINSERT INTO items VALUES ('b');",
+        ),
+    ]);
+    let mut conn = db.open();
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    conn.busy_timeout(Duration::from_millis(200)).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+
+    let reader = db.open();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM items;")
+        .unwrap();
+    let error = migrations.run(&mut conn).expect_err("locked");
+    assert!(
+        matches!(&error, Error::Locked { migration: Some(m), .. } if m.version == 2),
+        "{error:?}"
+    );
+    assert!(conn.is_autocommit());
+    reader.execute_batch("COMMIT").unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM schema_migrations_history WHERE event = 'failed'"
+        ),
+        0
+    );
+
+    // Not refused as incomplete: the lock was not the statement's fault.
+    let report = migrations.run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![2]);
+    assert_eq!(items(&conn), vec!["a", "b"]);
+}
