@@ -21,7 +21,16 @@ use migrate_runtime::{Checksum, Error, Event, Migrations};
 
 #[test]
 fn a_failing_statement_leaves_the_database_as_after_the_previous_migration() {
-    let db = TempDb::new(Journal::Rollback);
+    failing_statement(Journal::Rollback);
+}
+
+#[test]
+fn a_failing_statement_leaves_the_database_as_after_the_previous_migration_in_wal_mode() {
+    failing_statement(Journal::Wal);
+}
+
+fn failing_statement(journal: Journal) {
+    let db = TempDb::new(journal);
     let shop = set_dir("shop");
     let mut conn = db.open();
 
@@ -1345,4 +1354,57 @@ fn a_no_transaction_migration_stopped_by_a_lock_resumes_on_the_next_run() {
     let report = migrations.run(&mut conn).unwrap();
     assert_eq!(versions(&report), vec![2]);
     assert_eq!(items(&conn), vec!["a", "b"]);
+}
+
+#[test]
+fn a_read_only_database_is_reported_when_something_is_pending_and_fine_when_up_to_date() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[FOURTH]);
+    migrations.runner().target(2).run(&mut db.open()).unwrap();
+    let bytes = db.bytes();
+    let read_only = || {
+        Connection::open_with_flags(
+            &db.path,
+            migrate_runtime::rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
+    };
+
+    let error = migrations.run(&mut read_only()).expect_err("read-only");
+    let Error::ReadOnly { path, .. } = &error else {
+        panic!("expected Error::ReadOnly, got {error:?}");
+    };
+    assert_eq!(path.file_name(), db.path.file_name());
+    assert_eq!(db.bytes(), bytes);
+
+    migrations.run(&mut db.open()).unwrap();
+    assert!(migrations.run(&mut read_only()).unwrap().is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_reported() {
+    let db = TempDb::fresh();
+    std::fs::write(&db.path, vec![b'x'; 4096]).unwrap();
+    let error = base_with(&[])
+        .run(&mut db.open())
+        .expect_err("not a database");
+    assert!(
+        matches!(&error, Error::NotADatabase { path } if path.file_name() == db.path.file_name()),
+        "{error:?}"
+    );
+    assert_eq!(std::fs::read(&db.path).unwrap(), vec![b'x'; 4096]);
+}
+
+#[test]
+fn dry_run_leaves_a_wal_database_unchanged() {
+    let db = TempDb::new(Journal::Wal);
+    let mut conn = db.open();
+    let migrations = base_with(&[FOURTH]);
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    let files = db.snapshot();
+    std::thread::sleep(Duration::from_millis(20));
+    let report = migrations.runner().dry_run(true).run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![2, 3, 4]);
+    db.snapshot().assert_same(&files);
+    assert_eq!(applied_versions(&conn), vec![1]);
 }
