@@ -1408,3 +1408,18 @@ fn dry_run_leaves_a_wal_database_unchanged() {
     db.snapshot().assert_same(&files);
     assert_eq!(applied_versions(&conn), vec![1]);
 }
+
+#[test]
+fn rerunning_with_a_target_below_the_latest_writes_nothing() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[FOURTH]);
+    migrations.runner().target(2).run(&mut db.open()).unwrap();
+    let files = db.snapshot();
+    std::thread::sleep(Duration::from_millis(20));
+    let mut conn = db.open();
+    let report = migrations.runner().target(2).run(&mut conn).unwrap();
+    assert!(report.is_empty());
+    let report = migrations.runner().target(1).run(&mut conn).unwrap();
+    assert!(report.is_empty());
+    db.snapshot().assert_same(&files);
+}
