@@ -368,8 +368,10 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Like `sqlite3_complete()`, which reads any run of identifier characters (digits and `$`
+/// included) as one word: `9CREATE` is not the keyword `CREATE`.
 fn is_word_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+    is_word_continue(b)
 }
 
 fn is_word_continue(b: u8) -> bool {

@@ -204,6 +204,15 @@ fn create_without_trigger_is_an_ordinary_statement() {
     // EXPLAIN in front of a trigger definition, as in `sqlite3_complete()`.
     let explained = "EXPLAIN CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;";
     check(explained, &[(1, explained)]);
+    // A run of identifier characters is one word, as in `sqlite3_complete()`: `9CREATE` and
+    // `$CREATE` are not `CREATE`.
+    for word in ["9CREATE", "$CREATE"] {
+        let first = format!("EXPLAIN {word} TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1;");
+        check(
+            &format!("{first} END;"),
+            &[(1, first.as_str()), (1, "END;")],
+        );
+    }
 }
 
 #[test]
