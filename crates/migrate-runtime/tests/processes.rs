@@ -20,6 +20,20 @@ const DB: &str = "MIGRATE_TEST_DB";
 const READY: &str = "MIGRATE_TEST_READY";
 const GO: &str = "MIGRATE_TEST_GO";
 const PROCESSES: usize = 8;
+const SET: &str = "MIGRATE_TEST_SET";
+
+/// The concurrent set plus a sixth, no-transaction migration that switches the database to WAL.
+fn switching_to_wal() -> Migrations {
+    let mut files: Vec<(String, String)> = CONCURRENT
+        .iter()
+        .map(|m| (m.file_name().to_owned(), m.sql().to_owned()))
+        .collect();
+    files.push((
+        "0006_switch_to_wal.sql".to_owned(),
+        "-- migrate:no-transaction\nPRAGMA journal_mode = WAL;\nINSERT INTO runs (version, note) VALUES (6, 'switch to wal');\n".to_owned(),
+    ));
+    Migrations::from_files(files).expect("valid set")
+}
 
 fn role() -> Option<String> {
     std::env::var(ROLE).ok()
@@ -74,8 +88,16 @@ fn child_migrate() {
         std::thread::sleep(Duration::from_millis(1));
         waited += 1;
     }
+    let switching;
+    let set = match std::env::var(SET).as_deref() {
+        Ok("switching") => {
+            switching = switching_to_wal();
+            &switching
+        }
+        _ => &CONCURRENT,
+    };
     let mut conn = Connection::open(&db).expect("open");
-    match CONCURRENT.run(&mut conn) {
+    match set.run(&mut conn) {
         Ok(report) => {
             let versions: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
             println!("APPLIED {versions:?}");
@@ -86,21 +108,18 @@ fn child_migrate() {
 
 /// Checks the database after concurrent runs: every migration applied once, its effects
 /// present once.
-fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>]) {
+fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>], latest: i64) {
     // Each version was applied by exactly one of the runs, the others found nothing to do.
     let mut all: Vec<i64> = applied_by.iter().flatten().copied().collect();
     all.sort_unstable();
-    assert_eq!(
-        all,
-        vec![1, 2, 3, 4, 5],
-        "applied by the runs: {applied_by:?}"
-    );
+    let every: Vec<i64> = (1..=latest).collect();
+    assert_eq!(all, every, "applied by the runs: {applied_by:?}");
 
     let conn = Connection::open(path).expect("open");
-    assert_eq!(applied_versions(&conn), vec![1, 2, 3, 4, 5]);
+    assert_eq!(applied_versions(&conn), every);
     assert_eq!(
         count(&conn, "SELECT count(*) FROM schema_migrations"),
-        5,
+        latest,
         "one row per version"
     );
     let runs: Vec<(i64, String)> = conn
@@ -117,8 +136,10 @@ fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>]) {
         (4, "first statement"),
         (4, "last statement"),
         (5, "add counter"),
+        (6, "switch to wal"),
     ]
     .into_iter()
+    .filter(|(v, _)| *v <= latest)
     .map(|(v, n)| (v, n.to_owned()))
     .collect();
     assert_eq!(runs, expected);
@@ -126,13 +147,13 @@ fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>]) {
     assert_eq!(count(&conn, "SELECT count(*) FROM totals"), 1);
     assert_eq!(count(&conn, "SELECT total FROM totals"), 50_000);
     assert_eq!(count(&conn, "SELECT count(*) FROM counter"), 1);
-    assert_eq!(count(&conn, "PRAGMA user_version"), 5);
+    assert_eq!(count(&conn, "PRAGMA user_version"), latest);
     assert_eq!(
         count(
             &conn,
             "SELECT count(*) FROM schema_migrations_history WHERE event = 'applied'"
         ),
-        5
+        latest
     );
     assert_eq!(
         count(
@@ -147,7 +168,7 @@ fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>]) {
     );
 }
 
-fn eight_processes(db: &TempDb) {
+fn eight_processes(db: &TempDb, set: &str, latest: i64) {
     let dir = db.dir.path();
     let go = dir.join("go");
     let ready: Vec<PathBuf> = (0..PROCESSES)
@@ -159,7 +180,12 @@ fn eight_processes(db: &TempDb) {
             spawn_child(
                 "child_migrate",
                 "migrate",
-                &[(DB, &db.path), (READY, ready), (GO, &go)],
+                &[
+                    (DB, &db.path),
+                    (READY, ready),
+                    (GO, &go),
+                    (SET, Path::new(set)),
+                ],
             )
         })
         .collect();
@@ -193,7 +219,7 @@ fn eight_processes(db: &TempDb) {
         assert_eq!(reports.len(), 1, "the child test ran once:\n{stdout}");
         applied_by.push(parse_versions(reports[0]));
     }
-    assert_applied_once(&db.path, &applied_by);
+    assert_applied_once(&db.path, &applied_by, latest);
 }
 
 fn parse_versions(list: &str) -> Vec<i64> {
@@ -209,12 +235,23 @@ fn parse_versions(list: &str) -> Vec<i64> {
 #[test]
 fn eight_processes_on_a_new_file_apply_each_migration_once() {
     // No file yet: the processes race to create it too.
-    eight_processes(&TempDb::fresh());
+    eight_processes(&TempDb::fresh(), "concurrent", 5);
 }
 
 #[test]
 fn eight_processes_on_a_wal_file_apply_each_migration_once() {
-    eight_processes(&TempDb::new(Journal::Wal));
+    eight_processes(&TempDb::new(Journal::Wal), "concurrent", 5);
+}
+
+#[test]
+fn eight_processes_on_a_set_that_switches_to_wal_apply_each_migration_once() {
+    let db = TempDb::fresh();
+    eight_processes(&db, "switching", 6);
+    let conn = Connection::open(&db.path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
 }
 
 fn eight_threads(db: &TempDb) {
@@ -238,7 +275,7 @@ fn eight_threads(db: &TempDb) {
             Err(e) => panic!("run failed: {e} ({e:?})"),
         })
         .collect();
-    assert_applied_once(&db.path, &applied_by);
+    assert_applied_once(&db.path, &applied_by, 5);
 }
 
 #[test]
