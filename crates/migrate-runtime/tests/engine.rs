@@ -1423,3 +1423,80 @@ fn rerunning_with_a_target_below_the_latest_writes_nothing() {
     assert!(report.is_empty());
     db.snapshot().assert_same(&files);
 }
+
+#[test]
+fn a_foreign_schema_migrations_table_is_refused_and_left_alone() {
+    // golang-migrate's layout.
+    let db = TempDb::new(Journal::Rollback);
+    let conn = db.open();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, dirty INTEGER NOT NULL);
+         INSERT INTO schema_migrations VALUES (7, 0);",
+    )
+    .unwrap();
+    drop(conn);
+    let bytes = db.bytes();
+    let error = base_with(&[])
+        .run(&mut db.open())
+        .expect_err("foreign layout");
+    let Error::TrackingTable { table, problem } = &error else {
+        panic!("expected Error::TrackingTable, got {error:?}");
+    };
+    assert_eq!(table, "schema_migrations");
+    for column in ["name", "checksum", "applied_at", "execution_time_ms"] {
+        assert!(problem.contains(&format!("`{column}`")), "{problem}");
+    }
+    assert_eq!(db.bytes(), bytes);
+}
+
+#[test]
+fn a_backup_beside_the_database_holds_the_state_before_the_run() {
+    for journal in [Journal::Rollback, Journal::Wal] {
+        let db = TempDb::new(journal);
+        let migrations = base_with(&[FOURTH]);
+        let mut conn = db.open();
+        migrations.runner().target(2).run(&mut conn).unwrap();
+        let before = dump(&conn);
+
+        let report = migrations
+            .runner()
+            .backup(migrate_runtime::BackupTarget::Beside)
+            .run(&mut conn)
+            .unwrap();
+        assert_eq!(versions(&report), vec![3, 4]);
+        let backup = report.backup.expect("a backup was written");
+        let name = backup.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("app.db.before-v2-"), "{name}");
+        assert_eq!(backup.parent(), db.path.parent());
+        assert_eq!(dump_file(&backup, false), before, "{journal:?}");
+
+        // Nothing pending: no backup.
+        let report = migrations
+            .runner()
+            .backup(migrate_runtime::BackupTarget::Beside)
+            .run(&mut conn)
+            .unwrap();
+        assert_eq!(report.backup, None);
+    }
+}
+
+#[test]
+fn the_version_only_check_trusts_user_version() {
+    let db = TempDb::new(Journal::Rollback);
+    let migrations = base_with(&[]);
+    let mut conn = db.open();
+    migrations.run(&mut conn).unwrap();
+    // A hand edit the default check would notice (and refuse as drift)...
+    conn.execute("UPDATE schema_migrations SET checksum = 'edited'", [])
+        .unwrap();
+    let check = migrate_runtime::UpToDateCheck::VersionOnly;
+    // ...goes unnoticed by the version-only check, which reads user_version alone.
+    let report = migrations.runner().up_to_date_check(check).run(&mut conn);
+    assert!(report.unwrap().is_empty());
+    assert!(matches!(migrations.run(&mut conn), Err(Error::Drift(_))));
+    // Behind: the version-only check sees it, and the full validation that follows finds the
+    // edit.
+    let newer = base_with(&[FOURTH]);
+    let error = newer.runner().up_to_date_check(check).run(&mut conn);
+    assert!(matches!(error, Err(Error::Drift(_))), "{error:?}");
+}
