@@ -1500,3 +1500,38 @@ fn the_version_only_check_trusts_user_version() {
     let error = newer.runner().up_to_date_check(check).run(&mut conn);
     assert!(matches!(error, Err(Error::Drift(_))), "{error:?}");
 }
+
+#[test]
+fn a_no_transaction_migration_with_its_own_transaction_resumes_at_its_begin() {
+    let db = TempDb::new(Journal::Rollback);
+    let mut conn = db.open();
+    let script = |fourth: &str| {
+        format!(
+            "-- migrate:no-transaction\nINSERT INTO items VALUES ('outside');\nBEGIN;\nINSERT INTO items VALUES ('inside');\n{fourth}\nCOMMIT;\n"
+        )
+    };
+    let broken = script(BROKEN);
+    let error = set(&[ITEMS, ("0002_own_transaction.sql", &broken)])
+        .run(&mut conn)
+        .expect_err("statement 4 fails");
+    assert!(
+        matches!(&error, Error::Statement(f) if f.statement_index == 4),
+        "{error:?}"
+    );
+    // The script's transaction was rolled back, with the progress recorded inside it.
+    assert_eq!(items(&conn), vec!["outside"]);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT statements_done FROM schema_migrations_progress WHERE version = 2"
+        ),
+        1
+    );
+
+    let fixed = script("INSERT INTO items VALUES ('fixed');");
+    let report = set(&[ITEMS, ("0002_own_transaction.sql", &fixed)])
+        .run(&mut conn)
+        .unwrap();
+    assert_eq!(versions(&report), vec![2]);
+    assert_eq!(items(&conn), vec!["outside", "inside", "fixed"]);
+}
