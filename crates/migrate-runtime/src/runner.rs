@@ -698,6 +698,13 @@ impl<'m> Runner<'m> {
         for statement in script.statements().skip(done) {
             let index = statement.index;
             let progress = &checksums[..=index];
+            if log::log_enabled!(log::Level::Debug) {
+                log::debug!(
+                    "{migration}: statement {} (line {})",
+                    index + 1,
+                    statement.line()
+                );
+            }
             let since = Instant::now();
             let conflict = transaction_conflict(statement.text);
             let ends_script_transaction = !conn.is_autocommit()

@@ -1535,3 +1535,32 @@ fn a_no_transaction_migration_with_its_own_transaction_resumes_at_its_begin() {
     assert_eq!(versions(&report), vec![2]);
     assert_eq!(items(&conn), vec!["outside", "inside", "fixed"]);
 }
+
+#[test]
+fn a_no_transaction_migration_logs_each_statement_too() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    let migrations = set(&[
+        ITEMS,
+        (
+            "0002_outside.sql",
+            "-- migrate:no-transaction\nINSERT INTO items VALUES ('a');\nVACUUM;\nINSERT INTO items VALUES ('b');",
+        ),
+    ]);
+    let (report, records) = logs_of(|| migrations.run(&mut conn).unwrap());
+    assert_eq!(versions(&report), vec![1, 2]);
+    let statements: Vec<&str> = records
+        .iter()
+        .filter(|r| r.level == log::Level::Debug && r.message.contains("statement"))
+        .map(|r| r.message.as_str())
+        .collect();
+    assert_eq!(statements.len(), 1 + 3, "{statements:?}");
+    assert!(
+        statements[3].contains("0002_outside.sql") && statements[3].contains("statement 3"),
+        "{statements:?}"
+    );
+    let info = records
+        .iter()
+        .filter(|r| r.level == log::Level::Info)
+        .count();
+    assert_eq!(info, 2);
+}
