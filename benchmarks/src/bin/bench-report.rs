@@ -1,0 +1,608 @@
+//! `scripts/bench.sh` runs this: every figure of issue 6 in one table, with the ratios to
+//! the floors and the targets.
+//!
+//! Runtime figures are medians over interleaved rounds (in each round every variant runs once,
+//! so the engine and its floor see the same machine load). Build figures come from fixture
+//! crates generated under `target/bench-fixtures/` and built with cargo.
+//!
+//! Environment: `MIGRATE_BENCH_SIZES` (runtime and expansion, default 10,100,1000,5000,10000),
+//! `MIGRATE_BENCH_BUILD_SIZES` (fixture crates, default 10,100,1000,5000),
+//! `MIGRATE_BENCH_SKIP_BUILDS=1` to skip the fixture crates.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use migrate_bench::{Fixture, ScratchDb};
+
+fn main() {
+    let sizes = migrate_bench::sizes(&migrate_bench::FULL_SIZES);
+    let build_sizes = match std::env::var("MIGRATE_BENCH_BUILD_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => vec![10, 100, 1000, 5000],
+    };
+    let skip_builds = std::env::var_os("MIGRATE_BENCH_SKIP_BUILDS").is_some();
+
+    let mut table = Table::default();
+    for &n in &sizes {
+        eprintln!("[{}] runtime, N = {n}", clock());
+        measure_runtime(n, &mut table);
+    }
+    if !skip_builds {
+        let workspace = workspace_root();
+        let fixtures = workspace.join("target/bench-fixtures");
+        let mut all = vec![1];
+        all.extend(build_sizes.iter().copied().filter(|&n| n != 1));
+        for &n in &all {
+            eprintln!("[{}] fixture crates, N = {n}", clock());
+            measure_builds(&workspace, &fixtures, n, n != 1, &mut table);
+        }
+    }
+    print!("{}", table.render(&sizes, &build_sizes));
+}
+
+fn clock() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Apply-all rounds per size: fewer for the large sets, whose single run takes seconds.
+fn apply_rounds(n: usize) -> usize {
+    match n {
+        0..=10 => 15,
+        11..=100 => 9,
+        101..=1000 => 5,
+        1001..=5000 => 3,
+        _ => 1,
+    }
+}
+
+fn measure_runtime(n: usize, table: &mut Table) {
+    let f = Fixture::new(n);
+    let rounds = apply_rounds(n);
+    let mut apply: [Vec<f64>; 7] = Default::default();
+    for _ in 0..rounds {
+        apply[0].push(time_with(
+            || ScratchDb::file(&f),
+            |mut db| {
+                assert_eq!(migrate_bench::apply(&f.migrations, &mut db.conn), n);
+                db
+            },
+        ));
+        apply[1].push(time_with(
+            || ScratchDb::file(&f),
+            |mut db| {
+                migrate_bench::plain_per_transaction(&f.sql, &mut db.conn);
+                db
+            },
+        ));
+        apply[2].push(time_with(
+            || ScratchDb::file(&f),
+            |mut db| {
+                assert_eq!(
+                    migrate_bench::apply_single_transaction(&f.migrations, &mut db.conn),
+                    n
+                );
+                db
+            },
+        ));
+        apply[3].push(time_with(
+            || ScratchDb::file(&f),
+            |mut db| {
+                migrate_bench::plain_single_transaction(&f.sql, &mut db.conn);
+                db
+            },
+        ));
+        apply[4].push(time_with(migrate_bench::open_memory, |mut conn| {
+            assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
+            conn
+        }));
+        apply[5].push(time_with(migrate_bench::open_memory, |mut conn| {
+            migrate_bench::plain_per_transaction(&f.sql, &mut conn);
+            conn
+        }));
+        apply[6].push(time_with(migrate_bench::open_memory, |mut conn| {
+            migrate_bench::plain_single_transaction(&f.sql, &mut conn);
+            conn
+        }));
+    }
+    let keys = [
+        "apply_file",
+        "apply_file_floor",
+        "apply_file_single",
+        "apply_file_single_floor",
+        "apply_mem",
+        "apply_mem_floor",
+        "apply_mem_single_floor",
+    ];
+    for (key, samples) in keys.iter().zip(apply.iter_mut()) {
+        table.set(key, n, median(samples));
+    }
+
+    // Start-up on an up-to-date file: a fresh connection for every measurement.
+    let path = f.up_to_date_db();
+    let mut noop: [Vec<f64>; 5] = Default::default();
+    let started = Instant::now();
+    let mut round = 0;
+    while round < 200 || (round < 3000 && started.elapsed() < Duration::from_secs(4)) {
+        round += 1;
+        let open = || migrate_bench::open_fresh(&path);
+        noop[0].push(time_with(open, |mut conn| {
+            assert_eq!(migrate_bench::noop_run(&f.migrations, &mut conn), 0);
+            conn
+        }));
+        noop[1].push(time_with(open, |conn| {
+            migrate_bench::floor_first_query(&conn);
+            conn
+        }));
+        noop[2].push(time_with(open, |mut conn| {
+            assert_eq!(
+                migrate_bench::noop_version_only(&f.migrations, &mut conn),
+                0
+            );
+            conn
+        }));
+        noop[3].push(time_with(open, |conn| {
+            assert_eq!(migrate_bench::floor_user_version(&conn), n as i64);
+            conn
+        }));
+        if round <= 50 {
+            noop[4].push(time_with(open, |conn| {
+                assert_eq!(migrate_bench::status(&f.migrations, &conn), n);
+                conn
+            }));
+        }
+    }
+    for (key, samples) in [
+        "noop",
+        "noop_floor",
+        "version_only",
+        "version_floor",
+        "status",
+    ]
+    .iter()
+    .zip(noop.iter_mut())
+    {
+        table.set(key, n, median(samples));
+    }
+
+    let mut expand = Vec::new();
+    for _ in 0..apply_rounds(n).max(3) {
+        expand.push(time_with(|| (), |()| migrate_bench::expand(f.root())));
+    }
+    table.set("expand", n, median(&mut expand));
+    table.set("sql_bytes", n, f.sql_bytes as f64);
+}
+
+/// Seconds taken by `run` on the output of `setup`; setup and drop are not timed.
+fn time_with<I, O>(setup: impl FnOnce() -> I, run: impl FnOnce(I) -> O) -> f64 {
+    let input = setup();
+    let started = Instant::now();
+    let output = std::hint::black_box(run(input));
+    let elapsed = started.elapsed().as_secs_f64();
+    drop(output);
+    elapsed
+}
+
+fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    match samples.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => samples[n / 2],
+        n => (samples[n / 2 - 1] + samples[n / 2]) / 2.0,
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the bench package is in the workspace")
+        .to_path_buf()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Macro,
+    IncludeStr,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Macro => "macro",
+            Kind::IncludeStr => "include",
+        }
+    }
+}
+
+/// Writes the fixture crate of one kind and size; returns its directory.
+fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathBuf {
+    let dir = fixtures.join(format!("{}-{n}", kind.name()));
+    let migrations = dir.join("migrations");
+    if migrations.exists() {
+        std::fs::remove_dir_all(&migrations).expect("clear old migrations");
+    }
+    migrate_bench::write_set(&migrations, n).expect("write migrations");
+    std::fs::create_dir_all(dir.join("src")).expect("create src");
+    let runtime = workspace.join("crates/migrate-runtime");
+    let deps = match kind {
+        Kind::Macro => format!(
+            "migrate-runtime = {{ path = {:?}, features = [\"bundled\"] }}",
+            runtime.display().to_string()
+        ),
+        Kind::IncludeStr => "rusqlite = { version = \"0.41\", features = [\"bundled\"] }".into(),
+    };
+    let manifest = format!(
+        "[package]\nname = \"fixture-{}-{n}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\n{deps}\n\n[profile.release]\nstrip = true\n\n[workspace]\n",
+        kind.name()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).expect("write Cargo.toml");
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
+    )
+    .expect("write build.rs");
+    let main = match kind {
+        Kind::Macro => "static MIGRATIONS: migrate_runtime::Migrations =\n    \
+             migrate_runtime::embed_migrations!(\"migrations\");\n\n\
+             fn main() {\n    \
+             let path = std::env::args().nth(1).unwrap_or_else(|| \"fixture.db\".into());\n    \
+             let mut conn = migrate_runtime::rusqlite::Connection::open(path).expect(\"open\");\n    \
+             MIGRATIONS.run(&mut conn).expect(\"migrate\");\n}\n"
+            .to_string(),
+        Kind::IncludeStr => {
+            let mut main = String::from("static SQL: &[&str] = &[\n");
+            for version in 1..=n {
+                let _ = writeln!(
+                    main,
+                    "    include_str!(\"../migrations/{}\"),",
+                    migrate_bench::file_name(version)
+                );
+            }
+            main.push_str(
+                "];\n\nfn main() {\n    \
+                 let path = std::env::args().nth(1).unwrap_or_else(|| \"fixture.db\".into());\n    \
+                 let conn = rusqlite::Connection::open(path).expect(\"open\");\n    \
+                 for sql in SQL {\n        conn.execute_batch(sql).expect(\"migrate\");\n    }\n}\n",
+            );
+            main
+        }
+    };
+    std::fs::write(dir.join("src/main.rs"), main).expect("write main.rs");
+    let lock = workspace.join("Cargo.lock");
+    if lock.exists() {
+        std::fs::copy(lock, dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    }
+    dir
+}
+
+fn cargo_build(dir: &Path, target: &Path, release: bool) -> f64 {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
+        .arg("build")
+        .arg("--quiet")
+        .arg("--offline")
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS");
+    if release {
+        command.arg("--release");
+    }
+    let started = Instant::now();
+    let status = command.status().expect("run cargo");
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(status.success(), "cargo build failed in {}", dir.display());
+    elapsed
+}
+
+fn touch(path: &Path) {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open the migration");
+    file.set_modified(std::time::SystemTime::now())
+        .expect("touch the migration");
+}
+
+fn measure_builds(workspace: &Path, fixtures: &Path, n: usize, rebuild: bool, table: &mut Table) {
+    for kind in [Kind::Macro, Kind::IncludeStr] {
+        let dir = write_crate(workspace, fixtures, kind, n);
+        let target = fixtures.join(format!("target-{}", kind.name()));
+        if rebuild {
+            cargo_build(&dir, &target, false);
+            let touched = dir
+                .join("migrations")
+                .join(migrate_bench::file_name(n / 2 + 1));
+            let mut times = Vec::new();
+            for _ in 0..3 {
+                touch(&touched);
+                times.push(cargo_build(&dir, &target, false));
+            }
+            table.set(&format!("rebuild_{}", kind.name()), n, median(&mut times));
+        }
+        cargo_build(&dir, &target, true);
+        let binary = target
+            .join("release")
+            .join(format!("fixture-{}-{n}", kind.name()));
+        let size = std::fs::metadata(&binary).expect("the binary").len();
+        table.set(&format!("size_{}", kind.name()), n, size as f64);
+        // The binary works: it applies its set to a new database.
+        let db = dir.join("check.db");
+        let _ = std::fs::remove_file(&db);
+        let status = Command::new(&binary).arg(&db).status().expect("run binary");
+        assert!(status.success(), "{} failed", binary.display());
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(dir.join("check.db.migrate-lock"));
+    }
+    let bytes: u64 = (1..=n)
+        .map(|v| migrate_bench::migration_sql(v).len() as u64)
+        .sum();
+    table.set("sql_bytes", n, bytes as f64);
+}
+
+#[derive(Default)]
+struct Table {
+    values: std::collections::BTreeMap<(String, usize), f64>,
+}
+
+impl Table {
+    fn set(&mut self, key: &str, n: usize, value: f64) {
+        self.values.insert((key.to_owned(), n), value);
+    }
+
+    fn get(&self, key: &str, n: usize) -> Option<f64> {
+        self.values.get(&(key.to_owned(), n)).copied()
+    }
+
+    fn render(&self, sizes: &[usize], build_sizes: &[usize]) -> String {
+        let mut cols: Vec<usize> = sizes.iter().chain(build_sizes).copied().collect();
+        cols.sort_unstable();
+        cols.dedup();
+        let mut out = String::new();
+        let _ = write!(out, "| measure | unit |");
+        for n in &cols {
+            let _ = write!(out, " N = {n} |");
+        }
+        let _ = write!(out, " target |\n|---|---|");
+        for _ in &cols {
+            out.push_str("---:|");
+        }
+        out.push_str("---|\n");
+
+        type Cell<'a> = Box<dyn Fn(usize) -> Option<f64> + 'a>;
+        let value = |key: &'static str, scale: f64| -> Cell<'_> {
+            Box::new(move |n| self.get(key, n).map(|v| v * scale))
+        };
+        let ratio = |a: &'static str, b: &'static str| -> Cell<'_> {
+            Box::new(move |n| Some(self.get(a, n)? / self.get(b, n)?))
+        };
+        let ms = 1e3;
+        let us = 1e6;
+        let rows: Vec<(&str, &str, Cell<'_>, &str, u8)> = vec![
+            (
+                "apply all, file, runtime (one transaction per migration)",
+                "ms",
+                value("apply_file", ms),
+                "",
+                2,
+            ),
+            (
+                "apply all, file, floor: plain rusqlite, one transaction per migration",
+                "ms",
+                value("apply_file_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** runtime / per-transaction floor (file)",
+                "x",
+                ratio("apply_file", "apply_file_floor"),
+                "≤ 1.10 at N = 1000",
+                3,
+            ),
+            (
+                "apply all, file, runtime `single_transaction(true)`",
+                "ms",
+                value("apply_file_single", ms),
+                "",
+                2,
+            ),
+            (
+                "apply all, file, floor: plain rusqlite, one transaction",
+                "ms",
+                value("apply_file_single_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** grouped runtime / one-transaction floor (file)",
+                "x",
+                ratio("apply_file_single", "apply_file_single_floor"),
+                "≤ 1.05",
+                3,
+            ),
+            (
+                "apply all, `:memory:`, runtime (one transaction per migration)",
+                "ms",
+                value("apply_mem", ms),
+                "",
+                2,
+            ),
+            (
+                "apply all, `:memory:`, floor: one transaction per migration",
+                "ms",
+                value("apply_mem_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "apply all, `:memory:`, floor: one transaction",
+                "ms",
+                value("apply_mem_single_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** runtime / per-transaction floor (`:memory:`)",
+                "x",
+                ratio("apply_mem", "apply_mem_floor"),
+                "",
+                3,
+            ),
+            (
+                "no-op run, up-to-date file, fresh connection",
+                "µs",
+                value("noop", us),
+                "",
+                1,
+            ),
+            (
+                "floor: first query of a table, fresh connection",
+                "µs",
+                value("noop_floor", us),
+                "",
+                1,
+            ),
+            (
+                "**ratio** no-op / first-query floor",
+                "x",
+                ratio("noop", "noop_floor"),
+                "≤ 1.10, flat in N",
+                3,
+            ),
+            (
+                "no-op run, `UpToDateCheck::VersionOnly`, fresh connection",
+                "µs",
+                value("version_only", us),
+                "",
+                1,
+            ),
+            (
+                "floor: bare `PRAGMA user_version`, fresh connection",
+                "µs",
+                value("version_floor", us),
+                "",
+                1,
+            ),
+            (
+                "**ratio** version-only / `user_version` floor",
+                "x",
+                ratio("version_only", "version_floor"),
+                "≤ 2, flat in N",
+                3,
+            ),
+            (
+                "`Migrations::status`, up-to-date file, fresh connection",
+                "µs",
+                value("status", us),
+                "",
+                1,
+            ),
+            (
+                "**ratio** status / first-query floor",
+                "x",
+                ratio("status", "noop_floor"),
+                "",
+                3,
+            ),
+            (
+                "macro expansion (`embed::expand_with`, release build of the expander)",
+                "ms",
+                value("expand", ms),
+                "< 1000 ms at N = 10000",
+                2,
+            ),
+            (
+                "rebuild after touching one migration, macro crate (dev profile)",
+                "s",
+                value("rebuild_macro", 1.0),
+                "",
+                2,
+            ),
+            (
+                "rebuild after touching one migration, `include_str!` crate (dev profile)",
+                "s",
+                value("rebuild_include", 1.0),
+                "",
+                2,
+            ),
+            (
+                "**ratio** macro / `include_str!` rebuild",
+                "x",
+                ratio("rebuild_macro", "rebuild_include"),
+                "≤ 1.5 at N = 5000",
+                3,
+            ),
+            ("SQL embedded", "bytes", value("sql_bytes", 1.0), "", 0),
+            (
+                "stripped release binary, macro crate",
+                "bytes",
+                value("size_macro", 1.0),
+                "",
+                0,
+            ),
+            (
+                "stripped release binary, `include_str!` crate",
+                "bytes",
+                value("size_include", 1.0),
+                "",
+                0,
+            ),
+        ];
+        for (label, unit, cell, target, digits) in &rows {
+            let _ = write!(out, "| {label} | {unit} |");
+            for &n in &cols {
+                match cell(n) {
+                    Some(v) if v.is_finite() => {
+                        let _ = write!(out, " {v:.prec$} |", prec = usize::from(*digits));
+                    }
+                    _ => out.push_str(" – |"),
+                }
+            }
+            let _ = writeln!(out, " {target} |");
+        }
+        // Binary growth per migration over the 1-migration binary, beyond the SQL itself.
+        let _ = write!(
+            out,
+            "| **binary growth beyond the SQL, per migration** (macro, over N = 1) | bytes |"
+        );
+        for &n in &cols {
+            let growth = (|| {
+                let size = self.get("size_macro", n)? - self.get("size_macro", 1)?;
+                let sql = self.get("sql_bytes", n)? - self.get("sql_bytes", 1)?;
+                Some((size - sql) / (n as f64 - 1.0))
+            })();
+            match growth {
+                Some(g) if n > 1 => {
+                    let _ = write!(out, " {g:.1} |");
+                }
+                _ => out.push_str(" – |"),
+            }
+        }
+        out.push_str(" ≤ 100 |\n");
+        let fixed = (|| Some(self.get("size_macro", 1)? - self.get("size_include", 1)?))();
+        let _ = writeln!(
+            out,
+            "\nLibrary fixed cost (stripped release binary, 1 migration, migrate-runtime minus plain rusqlite doing the same open and SQL): {} (target ≤ 0.3 MiB)",
+            fixed.map_or("–".to_owned(), |b| format!(
+                "{b:.0} bytes = {:.3} MiB",
+                b / 1048576.0
+            ))
+        );
+        out
+    }
+}

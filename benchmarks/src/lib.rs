@@ -1,0 +1,352 @@
+//! Benchmarks of `migrate-runtime` and `embed_migrations!` (issue 6).
+//!
+//! This library holds what the divan benches (`cargo bench -p migrate-bench`), the report
+//! binary (`scripts/bench.sh`) and the smoke test share: a generator of realistic migration
+//! sets, the measured operations, and their floors written with plain rusqlite.
+//!
+//! Every measured operation is a plain function here, so that the bench, the report and the
+//! test run exactly the same code.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use migrate_runtime::rusqlite::{self, Connection};
+use migrate_runtime::{Migrations, UpToDateCheck};
+
+/// The expansion of `embed_migrations!`, compiled here as a plain module so that its
+/// functions can be called directly (a proc-macro crate exports nothing else).
+#[path = "../../crates/migrate-macros/src/embed/mod.rs"]
+#[allow(dead_code)]
+pub mod embed;
+
+/// The set sizes of the full run.
+pub const FULL_SIZES: [usize; 5] = [10, 100, 1000, 5000, 10000];
+
+/// The sizes to measure: `MIGRATE_BENCH_SIZES` (comma-separated) when set, else `default`.
+pub fn sizes(default: &[usize]) -> Vec<usize> {
+    match std::env::var("MIGRATE_BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+        Err(_) => default.to_vec(),
+    }
+}
+
+/// The file name of migration `version` of a generated set of any size up to 99999.
+pub fn file_name(version: usize) -> String {
+    let kind = match version % 5 {
+        1 => "create_table",
+        2 => "add_column",
+        3 => "create_index",
+        4 => "insert_rows",
+        _ => "update_rows",
+    };
+    format!("{version:05}_{kind}_{}.sql", table_of(version))
+}
+
+/// The table migration `version` works on: every fifth migration creates one.
+fn table_of(version: usize) -> usize {
+    (version - 1) / 5 + 1
+}
+
+/// The SQL of migration `version` (1-based) of a generated set: a realistic rotation of
+/// `CREATE TABLE`, `ALTER TABLE ... ADD COLUMN`, `CREATE INDEX`, `INSERT` and `UPDATE` of a few
+/// rows, each file two to four statements with a comment header, as people write them.
+pub fn migration_sql(version: usize) -> String {
+    let t = table_of(version);
+    let mut sql = String::new();
+    let _ = writeln!(sql, "-- Migration {version}: generated for the benchmarks.");
+    match version % 5 {
+        1 => {
+            let _ = write!(
+                sql,
+                "CREATE TABLE table_{t} (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL,\n    \
+                 email TEXT,\n    status INTEGER NOT NULL DEFAULT 0,\n    \
+                 created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))\n);\n\
+                 CREATE UNIQUE INDEX table_{t}_email ON table_{t} (email);\n\
+                 INSERT INTO table_{t} (name, email) VALUES ('first', 'first-{t}@example.com');\n"
+            );
+        }
+        2 => {
+            let _ = write!(
+                sql,
+                "ALTER TABLE table_{t} ADD COLUMN score INTEGER NOT NULL DEFAULT 0;\n\
+                 ALTER TABLE table_{t} ADD COLUMN note TEXT;\n\
+                 UPDATE table_{t} SET note = 'migrated in {version}' WHERE note IS NULL;\n"
+            );
+        }
+        3 => {
+            let _ = write!(
+                sql,
+                "CREATE INDEX table_{t}_status_score ON table_{t} (status, score);\n\
+                 CREATE INDEX table_{t}_created_at ON table_{t} (created_at);\n"
+            );
+        }
+        4 => {
+            let _ = write!(
+                sql,
+                "INSERT INTO table_{t} (name, email, status, score) VALUES\n    \
+                 ('alice', 'alice-{t}@example.com', 1, 10),\n    \
+                 ('bob', 'bob-{t}@example.com', 2, 20),\n    \
+                 ('carol', 'carol-{t}@example.com', 1, 30);\n"
+            );
+        }
+        _ => {
+            let _ = write!(
+                sql,
+                "UPDATE table_{t} SET status = status + 1, score = score * 2 WHERE status = 1;\n\
+                 UPDATE table_{t} SET note = 'checked' WHERE id IN (1, 2);\n\
+                 DELETE FROM table_{t} WHERE name = 'first' AND status > 5;\n"
+            );
+        }
+    }
+    sql
+}
+
+/// The number of tables a generated set of `n` migrations creates.
+pub fn tables_created(n: usize) -> usize {
+    if n == 0 { 0 } else { table_of(n) }
+}
+
+/// The number of rows in `table_1` after a generated set of `n >= 5` migrations.
+pub const ROWS_IN_FIRST_TABLE: i64 = 4;
+
+/// Writes the first `n` migrations into `dir` (created if missing); returns their total bytes.
+pub fn write_set(dir: &Path, n: usize) -> std::io::Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let mut bytes = 0;
+    for version in 1..=n {
+        let sql = migration_sql(version);
+        bytes += sql.len() as u64;
+        std::fs::write(dir.join(file_name(version)), sql)?;
+    }
+    Ok(bytes)
+}
+
+/// A generated set on disk: `<root>/migrations/*.sql` beside a `build.rs` that tracks it,
+/// loaded with [`Migrations::from_dir`] (the macro's packed layout) and as plain SQL strings
+/// for the floors.
+pub struct Fixture {
+    root: tempfile::TempDir,
+    /// The number of migrations.
+    pub n: usize,
+    /// The set as the runtime sees it.
+    pub migrations: Migrations,
+    /// The SQL of each migration, in order, for the plain-rusqlite floors.
+    pub sql: Vec<String>,
+    /// Total bytes of SQL.
+    pub sql_bytes: u64,
+}
+
+impl Fixture {
+    /// Generates `n` migrations into a new temporary directory.
+    ///
+    /// # Panics
+    /// When the temporary directory cannot be written or the set is invalid (a bug here).
+    pub fn new(n: usize) -> Fixture {
+        let root = tempfile::Builder::new()
+            .prefix("migrate-bench-")
+            .tempdir()
+            .expect("create a temporary directory");
+        let sql_bytes = write_set(&root.path().join("migrations"), n).expect("write migrations");
+        std::fs::write(
+            root.path().join("build.rs"),
+            "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
+        )
+        .expect("write build.rs");
+        let migrations =
+            Migrations::from_dir(root.path().join("migrations")).expect("a valid generated set");
+        Fixture {
+            root,
+            n,
+            migrations,
+            sql: (1..=n).map(migration_sql).collect(),
+            sql_bytes,
+        }
+    }
+
+    /// The directory that holds `migrations/` and `build.rs` (the macro's manifest directory).
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// A path for a new database file in the fixture's directory.
+    pub fn new_db_path(&self) -> PathBuf {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        self.root.path().join(format!(
+            "db-{}.sqlite",
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
+    /// A database file with every migration applied by the runtime, for the no-op runs.
+    pub fn up_to_date_db(&self) -> PathBuf {
+        let path = self.new_db_path();
+        let mut conn = open_file(&path);
+        let report = self
+            .migrations
+            .run(&mut conn)
+            .expect("apply the generated set");
+        assert_eq!(report.applied.len(), self.n);
+        path
+    }
+}
+
+/// A new, empty database file for one apply-all iteration; removed (with its journal and
+/// migrator lock file) when dropped.
+pub struct ScratchDb {
+    /// The open connection.
+    pub conn: Connection,
+    path: PathBuf,
+}
+
+impl ScratchDb {
+    /// A new database file in the fixture's directory, opened by [`open_file`].
+    pub fn file(fixture: &Fixture) -> ScratchDb {
+        let path = fixture.new_db_path();
+        ScratchDb {
+            conn: open_file(&path),
+            path,
+        }
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-journal", "-wal", "-shm", ".migrate-lock"] {
+            let mut name = self.path.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+}
+
+/// Opens a file database the way the benchmarks use it: default (rollback) journal mode and
+/// `synchronous = FULL`, stated explicitly.
+///
+/// # Panics
+/// When SQLite cannot open the file.
+pub fn open_file(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open the database");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("set synchronous");
+    conn
+}
+
+/// Opens a file database with nothing but `Connection::open`, as an application starts: no
+/// statement runs, so SQLite has not read the schema yet (a `PRAGMA synchronous` would).
+///
+/// # Panics
+/// When SQLite cannot open the file.
+pub fn open_fresh(path: &Path) -> Connection {
+    Connection::open(path).expect("open the database")
+}
+
+/// Opens an in-memory database.
+///
+/// # Panics
+/// When SQLite cannot open it.
+pub fn open_memory() -> Connection {
+    Connection::open_in_memory().expect("open :memory:")
+}
+
+/// Applies every pending migration with the runtime, one transaction each (the default).
+pub fn apply(migrations: &Migrations, conn: &mut Connection) -> usize {
+    migrations
+        .run(conn)
+        .expect("apply the generated set")
+        .applied
+        .len()
+}
+
+/// Applies every pending migration with the runtime in one transaction.
+pub fn apply_single_transaction(migrations: &Migrations, conn: &mut Connection) -> usize {
+    migrations
+        .runner()
+        .single_transaction(true)
+        .run(conn)
+        .expect("apply the generated set")
+        .applied
+        .len()
+}
+
+/// The floor of [`apply`]: the same SQL with plain rusqlite, one transaction per migration,
+/// no tracking.
+pub fn plain_per_transaction(sql: &[String], conn: &mut Connection) -> usize {
+    for script in sql {
+        let tx = conn.transaction().expect("begin");
+        tx.execute_batch(script).expect("run a migration");
+        tx.commit().expect("commit");
+    }
+    sql.len()
+}
+
+/// The floor of [`apply_single_transaction`]: the same SQL in one transaction, no tracking.
+pub fn plain_single_transaction(sql: &[String], conn: &mut Connection) -> usize {
+    let tx = conn.transaction().expect("begin");
+    for script in sql {
+        tx.execute_batch(script).expect("run a migration");
+    }
+    tx.commit().expect("commit");
+    sql.len()
+}
+
+/// The no-op run on an up-to-date database (the default check); returns how many migrations
+/// it applied (0).
+pub fn noop_run(migrations: &Migrations, conn: &mut Connection) -> usize {
+    migrations.run(conn).expect("no-op run").applied.len()
+}
+
+/// The no-op run with the opt-in version-only check.
+pub fn noop_version_only(migrations: &Migrations, conn: &mut Connection) -> usize {
+    migrations
+        .runner()
+        .up_to_date_check(UpToDateCheck::VersionOnly)
+        .run(conn)
+        .expect("no-op run")
+        .applied
+        .len()
+}
+
+/// `Migrations::status` on the database; returns the number of applied migrations.
+pub fn status(migrations: &Migrations, conn: &Connection) -> usize {
+    migrations.status(conn).expect("status").counts.applied
+}
+
+/// Floor: a bare `PRAGMA user_version` read.
+pub fn floor_user_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("read user_version")
+}
+
+/// Floor: the application's first query of one of its tables, which makes SQLite read and
+/// parse the whole schema on a fresh connection.
+pub fn floor_first_query(conn: &Connection) -> i64 {
+    conn.query_row("SELECT 1 FROM table_1 LIMIT 1", [], |row| row.get(0))
+        .expect("query table_1")
+}
+
+/// The number of user tables (not `sqlite_%`, not the tracking tables).
+pub fn user_table_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 'table\\_%' ESCAPE '\\'",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Expands `embed_migrations!("migrations")` for the fixture at `root` by calling the macro's
+/// expansion function directly, with the build-script tracking a real crate would use.
+///
+/// # Panics
+/// When the expansion reports an error (the generated set is valid, so that is a bug).
+pub fn expand(root: &Path) -> proc_macro2::TokenStream {
+    let input = quote::quote!("migrations");
+    let host = embed::Host {
+        manifest_dir: root.to_path_buf(),
+        tracking: embed::Tracking::BuildScript,
+    };
+    embed::expand_with(input, &host).expect("expansion succeeds")
+}

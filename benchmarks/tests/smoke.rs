@@ -1,0 +1,105 @@
+//! Every measured operation runs once on a small generated set and gives the right result,
+//! so the benchmarks measure real work (this is not a timed test).
+
+use migrate_bench::{Fixture, ScratchDb};
+
+const N: usize = 10;
+
+#[test]
+fn the_runtime_applies_the_whole_set_like_plain_sqlite() {
+    let f = Fixture::new(N);
+    assert_eq!(f.migrations.len(), N);
+
+    let mut runtime = ScratchDb::file(&f);
+    assert_eq!(migrate_bench::apply(&f.migrations, &mut runtime.conn), N);
+    let mut plain = ScratchDb::file(&f);
+    assert_eq!(
+        migrate_bench::plain_per_transaction(&f.sql, &mut plain.conn),
+        N
+    );
+    for conn in [&runtime.conn, &plain.conn] {
+        assert_eq!(
+            migrate_bench::user_table_count(conn).unwrap(),
+            migrate_bench::tables_created(N) as i64
+        );
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM table_1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, migrate_bench::ROWS_IN_FIRST_TABLE);
+    }
+    let recorded: i64 = runtime
+        .conn
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, N as i64);
+}
+
+#[test]
+fn grouped_and_in_memory_applies_match_their_floors() {
+    let f = Fixture::new(N);
+    let mut grouped = ScratchDb::file(&f);
+    assert_eq!(
+        migrate_bench::apply_single_transaction(&f.migrations, &mut grouped.conn),
+        N
+    );
+    let mut plain = ScratchDb::file(&f);
+    migrate_bench::plain_single_transaction(&f.sql, &mut plain.conn);
+    let mut memory = migrate_bench::open_memory();
+    assert_eq!(migrate_bench::apply(&f.migrations, &mut memory), N);
+    for conn in [&grouped.conn, &plain.conn, &memory] {
+        assert_eq!(
+            migrate_bench::user_table_count(conn).unwrap(),
+            migrate_bench::tables_created(N) as i64
+        );
+    }
+}
+
+#[test]
+fn start_up_checks_on_a_fresh_connection_find_nothing_to_do() {
+    let f = Fixture::new(N);
+    let path = f.up_to_date_db();
+    let bytes = std::fs::read(&path).unwrap();
+    let mut conn = migrate_bench::open_fresh(&path);
+    assert_eq!(migrate_bench::noop_run(&f.migrations, &mut conn), 0);
+    let mut conn = migrate_bench::open_fresh(&path);
+    assert_eq!(
+        migrate_bench::noop_version_only(&f.migrations, &mut conn),
+        0
+    );
+    let conn = migrate_bench::open_fresh(&path);
+    assert_eq!(migrate_bench::status(&f.migrations, &conn), N);
+    let conn = migrate_bench::open_fresh(&path);
+    assert_eq!(migrate_bench::floor_user_version(&conn), N as i64);
+    let conn = migrate_bench::open_fresh(&path);
+    assert_eq!(migrate_bench::floor_first_query(&conn), 1);
+    drop(conn);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the no-op runs wrote nothing"
+    );
+}
+
+#[test]
+fn the_expansion_embeds_every_migration_without_a_rebuild_warning() {
+    let f = Fixture::new(N);
+    let tokens = migrate_bench::expand(f.root()).to_string();
+    assert!(tokens.contains("__from_embedded"), "{tokens}");
+    assert!(tokens.contains(&migrate_bench::file_name(N)), "{tokens}");
+    // The fixture's build.rs tracks the directory: no per-file include_bytes!, no warning.
+    assert!(!tokens.contains("include_bytes"), "{tokens}");
+    assert!(!tokens.contains("deprecated"), "{tokens}");
+}
+
+#[test]
+fn generated_sets_are_valid_at_every_size_in_the_rotation() {
+    for n in [1, 4, 5, 6, 23] {
+        let f = Fixture::new(n);
+        let mut conn = migrate_bench::open_memory();
+        assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
+        assert_eq!(
+            migrate_bench::user_table_count(&conn).unwrap(),
+            migrate_bench::tables_created(n) as i64
+        );
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Issue 6: run every benchmark and print ONE table of all figures, with the ratios against
+# the floors and the targets. Takes tens of minutes; not run in CI (CI runs the smoke test
+# and the benches once at N = 10 through `cargo test --workspace`).
+#
+#   scripts/bench.sh                      # everything
+#   MIGRATE_BENCH_SIZES=10,100 scripts/bench.sh            # runtime/expansion sizes
+#   MIGRATE_BENCH_BUILD_SIZES=10,100 scripts/bench.sh      # fixture crate sizes
+#   MIGRATE_BENCH_SKIP_BUILDS=1 scripts/bench.sh           # no fixture crates
+#
+# The table goes to stdout and to target/bench-report.md; progress goes to stderr.
+# For divan's own statistics of the runtime and expansion: cargo bench -p migrate-bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p migrate-bench --bin bench-report
+{
+    echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(rustc --version)"
+    echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo
+    target/release/bench-report
+} | tee target/bench-report.md
