@@ -14,7 +14,8 @@ struct Case {
     files: Vec<(String, Vec<u8>)>,
     /// How the macro's argument relates to the directory.
     layout: Layout,
-    /// What the error must contain: the offending file's name.
+    /// What the error must contain: the offending file's name. Empty for the valid control
+    /// directory, which must compile without error.
     names: String,
 }
 
@@ -45,6 +46,18 @@ fn case(name: &'static str, files: Vec<(String, Vec<u8>)>, names: &str) -> Case 
 fn cases() -> Vec<Case> {
     let bad_name = |file: &str| vec![ok1(), f(file, "SELECT 1;\n")];
     vec![
+        // The control: a valid directory, which must get no error at its line.
+        case(
+            "valid_control",
+            vec![
+                ok1(),
+                f("0001_init.down.sql", "DROP TABLE t;\n"),
+                f("0002_outside.sql", "-- migrate:no-transaction\nVACUUM;\n"),
+                f("README.md", "not a migration"),
+                f(".0003_hidden.sql", "not a migration either"),
+            ],
+            "",
+        ),
         Case {
             name: "empty_dir",
             files: vec![],
@@ -111,7 +124,7 @@ fn cases() -> Vec<Case> {
         case(
             "duplicate_leading_zeros",
             vec![ok1(), f("1_init.sql", "SELECT 1;")],
-            "1_init.sql",
+            "0001_init.sql|1_init.sql",
         ),
         case(
             "gap",
@@ -258,7 +271,7 @@ fn cases() -> Vec<Case> {
         case(
             "several_problems",
             vec![ok1(), f("0003_c.sql", "SELECT 3;"), f("0004_d.sql", "")],
-            "0004_d.sql",
+            "0003_c.sql|0004_d.sql",
         ),
     ]
 }
@@ -362,11 +375,26 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
             }
         }
     }
+    if std::env::var_os("RELIABILITY_VERBOSE").is_some() {
+        for (case, messages) in cases.iter().zip(&results) {
+            println!("  {}: {}", case.name, messages.join(" | "));
+        }
+    }
     Ok(cases
         .iter()
         .zip(results)
         .map(|(case, messages)| {
-            if messages.iter().any(|m| m.contains(&case.names)) {
+            if case.names.is_empty() {
+                return (!messages.is_empty())
+                    .then(|| format!("a valid directory got errors: {}", messages.join(" | ")));
+            }
+            // Every offending file (`|`-separated) named in backticks, alone or ending a path.
+            let named = |file: &str| {
+                messages
+                    .iter()
+                    .any(|m| m.contains(&format!("`{file}`")) || m.contains(&format!("/{file}`")))
+            };
+            if case.names.split('|').all(named) {
                 None
             } else if messages.is_empty() {
                 Some("no compile error".to_owned())

@@ -289,6 +289,9 @@ pub fn dump(conn: &Connection, kind: DumpKind) -> Result<Dump, String> {
                 continue;
             }
             (DumpKind::Logical, "schema_migrations") => "version, name, checksum, history_checksum",
+            // Whether the state row is marked verified is a cache; `tracking_at` checks it
+            // where it matters.
+            (DumpKind::Logical, "schema_migrations_state") => "version, history_checksum",
             (DumpKind::Logical, "schema_migrations_progress") => {
                 "version, statements_done, statement_checksums, failed_statement, failed_checksum, error"
             }
@@ -383,7 +386,8 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(s)?;
-    if state_version != version || !verified {
+    // Before anything is applied (a first migration that failed) the state may be unverified.
+    if state_version != version || !(verified || version == 0) {
         return Err(format!(
             "state row says version {state_version} verified={verified}, expected {version} verified"
         ));

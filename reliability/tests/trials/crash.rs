@@ -31,7 +31,14 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             };
             // Kill anywhere from before the child opens the database to a little after a
             // child's straight apply would have finished.
-            let took = match child_duration(ctx, dir.path(), set_name, journal) {
+            // The shorter of two timed runs: the machine is shared, and a slow sample would
+            // put most kills after the child has finished.
+            let timed =
+                child_duration(ctx, dir.path(), "timing-1.db", set_name, journal).and_then(|a| {
+                    child_duration(ctx, dir.path(), "timing-2.db", set_name, journal)
+                        .map(|b| a.min(b))
+                });
+            let took = match timed {
                 Ok(child_took) => child_took,
                 Err(e) => {
                     tally.record(&format!("timing a child [{label}]"), 0, Some(e));
@@ -65,15 +72,13 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                             child.kill().map_err(s)?;
                         }
                         let status = child.wait().map_err(s)?;
-                        if let Some(finished) = &finished {
-                            if !finished.success() {
-                                let mut err = String::new();
-                                use std::io::Read;
-                                let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-                                return Err(format!(
-                                    "round {round}: the child failed on its own ({status}): {err}"
-                                ));
-                            }
+                        if finished.as_ref().is_some_and(|f| !f.success()) {
+                            let mut err = String::new();
+                            use std::io::Read;
+                            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                            return Err(format!(
+                                "round {round}: the child failed on its own ({status}): {err}"
+                            ));
                         }
                         // The database must be sound right after the kill, before any repair.
                         let conn = open(&path)?;
@@ -102,6 +107,19 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     Ok(())
                 });
             }
+            let mut survivors = 0;
+            for i in 0..per_config / 2 {
+                tally.trial(&format!("crash among followers #{i} [{label}]"), |rng| {
+                    let (problem, n) =
+                        kill_one_of_many(ctx, rng, set_name, journal, window_us, &set, &expected)?;
+                    survivors += n;
+                    problem.map_or(Ok(()), Err)
+                });
+            }
+            println!(
+                "  crash among followers [{label}]: {} trials, {survivors} surviving processes",
+                per_config / 2
+            );
             let states: Vec<String> = states.iter().map(|(k, v)| format!("{k}:{v}")).collect();
             println!(
                 "  crash [{label}]: child's straight apply {took:.0?}, {kills} kills, {mid_run} mid-run; state at mid-run kills (v<applied>+p<statements done>): {}",
@@ -133,10 +151,11 @@ fn kill_state(conn: &migrate_runtime::rusqlite::Connection) -> String {
 fn child_duration(
     ctx: &Ctx,
     dir: &std::path::Path,
+    file: &str,
     set_name: &str,
     journal: Journal,
 ) -> Result<Duration, String> {
-    let path = new_db(dir, "timing.db", journal)?;
+    let path = new_db(dir, file, journal)?;
     let started = std::time::Instant::now();
     let status = Command::new(ctx.migrator)
         .args([set_name, &ROWS.to_string()])
@@ -149,4 +168,80 @@ fn child_duration(
         return Err(format!("the child failed: {status}"));
     }
     Ok(took)
+}
+
+/// Several children start together; one of them, at random, is killed at a random moment
+/// (the leader or a follower waiting for it). The survivors must finish the work between them
+/// and exit 0, so that a run afterwards has nothing to do.
+fn kill_one_of_many(
+    ctx: &Ctx,
+    rng: &mut crate::common::Rng,
+    set_name: &str,
+    journal: Journal,
+    window_us: u64,
+    set: &migrate_runtime::Migrations,
+    expected: &crate::common::Dump,
+) -> Result<(Option<String>, usize), String> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().map_err(s)?;
+    let path = new_db(dir.path(), "shared.db", journal)?;
+    let n = rng.range(3, 5) as usize;
+    let mut children = Vec::new();
+    for _ in 0..n {
+        children.push(
+            Command::new(ctx.migrator)
+                .args([set_name, &ROWS.to_string()])
+                .arg(&path)
+                .arg("--wait-stdin")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(s)?,
+        );
+    }
+    std::thread::sleep(Duration::from_millis(30));
+    for child in &mut children {
+        let _ = child.stdin.take().expect("piped").write_all(b"g");
+    }
+    let victim = rng.below(n as u64) as usize;
+    std::thread::sleep(Duration::from_micros(rng.below(window_us)));
+    let _ = children[victim].kill();
+    let mut problems = Vec::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().map_err(s)?;
+        if i == victim {
+            continue;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() || stderr.to_lowercase().contains("locked") {
+            problems.push(format!(
+                "survivor {i} exited with {}: {}",
+                out.status,
+                stderr.trim()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Ok((Some(problems.join("; ")), n - 1));
+    }
+    let mut conn = open(&path)?;
+    integrity(&conn)?;
+    let report = set.run(&mut conn).map_err(s)?;
+    if !report.applied.is_empty() {
+        return Ok((
+            Some(format!(
+                "the survivors exited 0 but left work: a run afterwards applied {:?}",
+                report.applied.iter().map(|a| a.version).collect::<Vec<_>>()
+            )),
+            n - 1,
+        ));
+    }
+    same(
+        "after the survivors",
+        &dump(&conn, DumpKind::Logical)?,
+        expected,
+    )?;
+    tracking_complete(&conn, set)?;
+    Ok((None, n - 1))
 }

@@ -111,7 +111,7 @@ fn generate(rng: &mut Rng, pieces: &[&str], max: u64) -> String {
     let mut text = String::new();
     for _ in 0..rng.below(max) {
         if rng.chance(85) {
-            text.push_str(*rng.pick(pieces));
+            text.push_str(rng.pick::<&str>(pieces));
         } else {
             text.push(random_char(rng));
         }
@@ -120,7 +120,7 @@ fn generate(rng: &mut Rng, pieces: &[&str], max: u64) -> String {
 }
 
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
-    let count = ctx.count(30_000, 1_500_000);
+    let count = ctx.count(200_000, 5_000_000);
     for i in 0..count {
         let seed = tally.next_seed();
         let mut rng = Rng::new(seed);
