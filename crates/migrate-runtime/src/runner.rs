@@ -432,15 +432,15 @@ impl<'m> Runner<'m> {
             .take_while(|m| m.version() <= target)
             .filter(|m| !applied.contains_key(&m.version()))
             .collect();
+        let applied: BTreeMap<i64, Checksum> = applied
+            .into_iter()
+            .filter_map(|(version, row)| Some((version, row.checksum.parse::<Checksum>().ok()?)))
+            .collect();
         Ok(Plan {
             pending,
             current_version: applied.keys().next_back().copied().unwrap_or(0),
-            applied: applied
-                .into_iter()
-                .filter_map(|(version, row)| {
-                    Some((version, row.checksum.parse::<Checksum>().ok()?))
-                })
-                .collect(),
+            history: Checksum::history(applied.values()),
+            applied,
             progress,
             clean,
         })
@@ -599,12 +599,30 @@ impl<'m> Runner<'m> {
         duration: Duration,
     ) -> rusqlite::Result<()> {
         let version = migration.version();
+        let appends = plan
+            .applied
+            .keys()
+            .next_back()
+            .is_none_or(|&last| last < version);
         plan.applied.insert(version, migration.checksum());
         // The row's history covers versions up to its own; the state's covers all of them
-        // (they differ when a hole below the highest applied version is filled).
-        let row_history = Checksum::history(plan.applied.range(..=version).map(|(_, c)| c))
-            .map(|h| h.to_string());
-        let history = Checksum::history(plan.applied.values()).map(|h| h.to_string());
+        // (they differ when a hole below the highest applied version is filled). In the usual
+        // case, appending, both are one more link of the chain.
+        let row_history = if appends {
+            Some(Checksum::chain(
+                plan.history.as_ref(),
+                &migration.checksum(),
+            ))
+        } else {
+            Checksum::history(plan.applied.range(..=version).map(|(_, c)| c))
+        };
+        plan.history = if appends {
+            row_history
+        } else {
+            Checksum::history(plan.applied.values())
+        };
+        let row_history = row_history.map(|h| h.to_string());
+        let history = plan.history.map(|h| h.to_string());
         let highest = plan.applied.keys().next_back().copied().unwrap_or(0);
         tracking::record_applied(
             conn,
@@ -633,7 +651,7 @@ impl<'m> Runner<'m> {
         plan: &mut Plan<'m>,
         migration: &Migration<'_>,
     ) -> Result<bool, Error> {
-        let expected = Checksum::history(plan.applied.values()).map(|h| h.to_string());
+        let expected = plan.history.map(|h| h.to_string());
         let unchanged = (|| {
             Ok::<_, Error>(expected.is_some() && tracking::verified_history(conn)? == expected)
         })()
@@ -646,6 +664,7 @@ impl<'m> Runner<'m> {
                     Some((version, row.checksum.parse::<Checksum>().ok()?))
                 })
                 .collect();
+            plan.history = Checksum::history(plan.applied.values());
         }
         let done = plan.applied.contains_key(&migration.version());
         if done {
@@ -817,6 +836,9 @@ struct Plan<'m> {
     pending: Vec<Migration<'m>>,
     current_version: i64,
     applied: BTreeMap<i64, Checksum>,
+    /// `Checksum::history(applied.values())`, kept up to date with `applied`: chaining is
+    /// O(applied), so computing it afresh for every migration made a run O(N²).
+    history: Option<Checksum>,
     progress: BTreeMap<i64, Progress>,
     /// True when the applied history matches this build exactly (nothing relaxed).
     clean: bool,
