@@ -35,11 +35,16 @@ fn main() {
     if !skip_builds {
         let workspace = workspace_root();
         let fixtures = workspace.join("target/bench-fixtures");
+        // The fixture crates build against a snapshot of the committed sources, so that
+        // edits in progress in the work tree cannot break or skew the run.
+        let snapshot = snapshot_head(&workspace, &fixtures);
         let mut all = vec![1];
         all.extend(build_sizes.iter().copied().filter(|&n| n != 1));
         for &n in &all {
             eprintln!("[{}] fixture crates, N = {n}", clock());
-            measure_builds(&workspace, &fixtures, n, n != 1, &mut table);
+            if let Err(e) = measure_builds(&snapshot, &fixtures, n, n != 1, &mut table) {
+                eprintln!("fixture crates at N = {n} skipped: {e}");
+            }
         }
     }
     print!("{}", table.render(&sizes, &build_sizes));
@@ -205,6 +210,30 @@ fn median(samples: &mut [f64]) -> f64 {
     }
 }
 
+/// `git archive HEAD` of the workspace, extracted under `fixtures/snapshot`.
+fn snapshot_head(workspace: &Path, fixtures: &Path) -> PathBuf {
+    let snapshot = fixtures.join("snapshot");
+    if snapshot.exists() {
+        std::fs::remove_dir_all(&snapshot).expect("clear the old snapshot");
+    }
+    std::fs::create_dir_all(&snapshot).expect("create the snapshot directory");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "git -C '{}' archive HEAD | tar -x -C '{}'",
+            workspace.display(),
+            snapshot.display()
+        ))
+        .status()
+        .expect("run git archive");
+    if status.success() {
+        snapshot
+    } else {
+        eprintln!("git archive failed: the fixture crates build against the work tree");
+        workspace.to_path_buf()
+    }
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -282,14 +311,14 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
         }
     };
     std::fs::write(dir.join("src/main.rs"), main).expect("write main.rs");
-    let lock = workspace.join("Cargo.lock");
+    let lock = workspace_root().join("Cargo.lock");
     if lock.exists() {
         std::fs::copy(lock, dir.join("Cargo.lock")).expect("copy Cargo.lock");
     }
     dir
 }
 
-fn cargo_build(dir: &Path, target: &Path, release: bool) -> f64 {
+fn cargo_build(dir: &Path, target: &Path, release: bool) -> Result<f64, String> {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command
         .arg("build")
@@ -303,10 +332,15 @@ fn cargo_build(dir: &Path, target: &Path, release: bool) -> f64 {
         command.arg("--release");
     }
     let started = Instant::now();
-    let status = command.status().expect("run cargo");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     let elapsed = started.elapsed().as_secs_f64();
-    assert!(status.success(), "cargo build failed in {}", dir.display());
-    elapsed
+    if status.success() {
+        Ok(elapsed)
+    } else {
+        Err(format!("cargo build failed in {}", dir.display()))
+    }
 }
 
 fn touch(path: &Path) {
@@ -318,33 +352,46 @@ fn touch(path: &Path) {
         .expect("touch the migration");
 }
 
-fn measure_builds(workspace: &Path, fixtures: &Path, n: usize, rebuild: bool, table: &mut Table) {
+fn measure_builds(
+    workspace: &Path,
+    fixtures: &Path,
+    n: usize,
+    rebuild: bool,
+    table: &mut Table,
+) -> Result<(), String> {
     for kind in [Kind::Macro, Kind::IncludeStr] {
         let dir = write_crate(workspace, fixtures, kind, n);
         let target = fixtures.join(format!("target-{}", kind.name()));
         if rebuild {
-            cargo_build(&dir, &target, false);
+            cargo_build(&dir, &target, false)?;
             let touched = dir
                 .join("migrations")
                 .join(migrate_bench::file_name(n / 2 + 1));
             let mut times = Vec::new();
             for _ in 0..3 {
                 touch(&touched);
-                times.push(cargo_build(&dir, &target, false));
+                times.push(cargo_build(&dir, &target, false)?);
             }
             table.set(&format!("rebuild_{}", kind.name()), n, median(&mut times));
         }
-        cargo_build(&dir, &target, true);
+        cargo_build(&dir, &target, true)?;
         let binary = target
             .join("release")
             .join(format!("fixture-{}-{n}", kind.name()));
-        let size = std::fs::metadata(&binary).expect("the binary").len();
+        let size = std::fs::metadata(&binary)
+            .map_err(|e| format!("{}: {e}", binary.display()))?
+            .len();
         table.set(&format!("size_{}", kind.name()), n, size as f64);
         // The binary works: it applies its set to a new database.
         let db = dir.join("check.db");
         let _ = std::fs::remove_file(&db);
-        let status = Command::new(&binary).arg(&db).status().expect("run binary");
-        assert!(status.success(), "{} failed", binary.display());
+        let status = Command::new(&binary)
+            .arg(&db)
+            .status()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        if !status.success() {
+            return Err(format!("{} failed", binary.display()));
+        }
         let _ = std::fs::remove_file(&db);
         let _ = std::fs::remove_file(dir.join("check.db.migrate-lock"));
     }
@@ -352,6 +399,7 @@ fn measure_builds(workspace: &Path, fixtures: &Path, n: usize, rebuild: bool, ta
         .map(|v| migrate_bench::migration_sql(v).len() as u64)
         .sum();
     table.set("sql_bytes", n, bytes as f64);
+    Ok(())
 }
 
 #[derive(Default)]

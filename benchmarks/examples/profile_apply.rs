@@ -1,0 +1,30 @@
+//! One apply-all run of a generated set, for profilers (the breakdown in BENCHMARKS.md):
+//!
+//! ```text
+//! cargo build --release -p migrate-bench --example profile_apply
+//! valgrind --tool=callgrind target/release/examples/profile_apply 300 grouped
+//! valgrind --tool=callgrind target/release/examples/profile_apply 300 grouped-floor
+//! ```
+//!
+//! Modes: `per-transaction`, `per-transaction-floor`, `grouped`, `grouped-floor`; on `:memory:`.
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let mode = std::env::args().nth(2).unwrap_or_default();
+    let f = migrate_bench::Fixture::new(n);
+    let mut conn = migrate_bench::open_memory();
+    let applied = match mode.as_str() {
+        "per-transaction" => migrate_bench::apply(&f.migrations, &mut conn),
+        "per-transaction-floor" => migrate_bench::plain_per_transaction(&f.sql, &mut conn),
+        "grouped" => migrate_bench::apply_single_transaction(&f.migrations, &mut conn),
+        "grouped-floor" => migrate_bench::plain_single_transaction(&f.sql, &mut conn),
+        other => {
+            eprintln!("unknown mode `{other}`");
+            std::process::exit(2);
+        }
+    };
+    assert_eq!(applied, n);
+}
