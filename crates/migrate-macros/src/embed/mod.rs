@@ -1,6 +1,6 @@
 //! `embed_migrations!` in three stages, each a plain function over `proc_macro2`:
-//! [`input`] parses the invocation, [`load`] validates the directory with `migrate-core`'s
-//! rules, [`tokens`] writes the embedded set; [`rebuild`] decides how the build is told to
+//! `input` parses the invocation, `load` validates the directory with `migrate-core`'s
+//! rules, `tokens` writes the embedded set; `rebuild` decides how the build is told to
 //! re-run the macro when the directory changes.
 
 mod input;
