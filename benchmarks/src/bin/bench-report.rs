@@ -78,50 +78,72 @@ fn measure_runtime(n: usize, table: &mut Table) {
     let f = Fixture::new(n);
     let rounds = apply_rounds(n);
     let mut apply: [Vec<f64>; 7] = Default::default();
+    // Each round runs every variant once, in a new random order, so that no variant always
+    // inherits the allocator, cache and disk state left by the same predecessor.
+    let variants: [&dyn Fn() -> f64; 7] = [
+        &|| {
+            time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    assert_eq!(migrate_bench::apply(&f.migrations, &mut db.conn), n);
+                    db
+                },
+            )
+        },
+        &|| {
+            time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    migrate_bench::plain_per_transaction(&f.sql, &mut db.conn);
+                    db
+                },
+            )
+        },
+        &|| {
+            time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    assert_eq!(
+                        migrate_bench::apply_single_transaction(&f.migrations, &mut db.conn),
+                        n
+                    );
+                    db
+                },
+            )
+        },
+        &|| {
+            time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    migrate_bench::plain_single_transaction(&f.sql, &mut db.conn);
+                    db
+                },
+            )
+        },
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
+                conn
+            })
+        },
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                migrate_bench::plain_per_transaction(&f.sql, &mut conn);
+                conn
+            })
+        },
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                migrate_bench::plain_single_transaction(&f.sql, &mut conn);
+                conn
+            })
+        },
+    ];
+    let mut rng = Shuffle(0x9E37_79B9_7F4A_7C15 ^ n as u64);
     for _ in 0..rounds {
-        apply[0].push(time_with(
-            || ScratchDb::file(&f),
-            |mut db| {
-                assert_eq!(migrate_bench::apply(&f.migrations, &mut db.conn), n);
-                db
-            },
-        ));
-        apply[1].push(time_with(
-            || ScratchDb::file(&f),
-            |mut db| {
-                migrate_bench::plain_per_transaction(&f.sql, &mut db.conn);
-                db
-            },
-        ));
-        apply[2].push(time_with(
-            || ScratchDb::file(&f),
-            |mut db| {
-                assert_eq!(
-                    migrate_bench::apply_single_transaction(&f.migrations, &mut db.conn),
-                    n
-                );
-                db
-            },
-        ));
-        apply[3].push(time_with(
-            || ScratchDb::file(&f),
-            |mut db| {
-                migrate_bench::plain_single_transaction(&f.sql, &mut db.conn);
-                db
-            },
-        ));
-        apply[4].push(time_with(migrate_bench::open_memory, |mut conn| {
-            assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
-            conn
-        }));
-        apply[5].push(time_with(migrate_bench::open_memory, |mut conn| {
-            migrate_bench::plain_per_transaction(&f.sql, &mut conn);
-            conn
-        }));
-        apply[6].push(time_with(migrate_bench::open_memory, |mut conn| {
-            migrate_bench::plain_single_transaction(&f.sql, &mut conn);
-            conn
-        }));
+        for k in rng.order(variants.len()) {
+            apply[k].push(variants[k]());
+        }
     }
     let keys = [
         "apply_file",
@@ -145,30 +167,45 @@ fn measure_runtime(n: usize, table: &mut Table) {
     while round < 200 || (round < 3000 && started.elapsed() < Duration::from_secs(4)) {
         round += 1;
         let open = || migrate_bench::open_fresh(&path);
-        noop[0].push(time_with(open, |mut conn| {
-            assert_eq!(migrate_bench::noop_run(&f.migrations, &mut conn), 0);
-            conn
-        }));
-        noop[1].push(time_with(open, |conn| {
-            migrate_bench::floor_first_query(&conn);
-            conn
-        }));
-        noop[2].push(time_with(open, |mut conn| {
-            assert_eq!(
-                migrate_bench::noop_version_only(&f.migrations, &mut conn),
-                0
-            );
-            conn
-        }));
-        noop[3].push(time_with(open, |conn| {
-            assert_eq!(migrate_bench::floor_user_version(&conn), n as i64);
-            conn
-        }));
-        if round <= 50 {
-            noop[4].push(time_with(open, |conn| {
-                assert_eq!(migrate_bench::status(&f.migrations, &conn), n);
-                conn
-            }));
+        let variants: [&dyn Fn() -> f64; 5] = [
+            &|| {
+                time_with(open, |mut conn| {
+                    assert_eq!(migrate_bench::noop_run(&f.migrations, &mut conn), 0);
+                    conn
+                })
+            },
+            &|| {
+                time_with(open, |conn| {
+                    migrate_bench::floor_first_query(&conn);
+                    conn
+                })
+            },
+            &|| {
+                time_with(open, |mut conn| {
+                    assert_eq!(
+                        migrate_bench::noop_version_only(&f.migrations, &mut conn),
+                        0
+                    );
+                    conn
+                })
+            },
+            &|| {
+                time_with(open, |conn| {
+                    assert_eq!(migrate_bench::floor_user_version(&conn), n as i64);
+                    conn
+                })
+            },
+            &|| {
+                time_with(open, |conn| {
+                    assert_eq!(migrate_bench::status(&f.migrations, &conn), n);
+                    conn
+                })
+            },
+        ];
+        // Shuffled like the apply variants; status (slow) only in the first 50 rounds.
+        let count = if round <= 50 { 5 } else { 4 };
+        for k in rng.order(count) {
+            noop[k].push(variants[k]());
         }
     }
     for (key, samples) in [
@@ -190,6 +227,27 @@ fn measure_runtime(n: usize, table: &mut Table) {
     }
     table.set("expand", n, median(&mut expand));
     table.set("sql_bytes", n, f.sql_bytes as f64);
+}
+
+/// A small deterministic generator of random orders (xorshift64 and Fisher-Yates).
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn order(&mut self, len: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..len).collect();
+        for i in (1..len).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
 }
 
 /// Seconds taken by `run` on the output of `setup`; setup and drop are not timed.
