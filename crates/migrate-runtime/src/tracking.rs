@@ -113,19 +113,21 @@ pub(crate) fn table_exists(conn: &Connection, table: &str) -> Result<bool, Error
 /// Creates the tracking tables where missing and checks the shape of `schema_migrations`.
 /// Runs inside the caller's write transaction.
 pub(crate) fn ensure_tables(conn: &Connection) -> Result<(), Error> {
-    if table_exists(conn, MIGRATIONS_TABLE)? {
-        check_shape(conn)?;
-    }
+    check_shape(conn)?;
     conn.execute_batch(CREATE_TABLES)?;
     Ok(())
 }
 
-/// Fails with [`Error::TrackingTable`] when `schema_migrations` lacks a required column.
+/// Fails with [`Error::TrackingTable`] when `schema_migrations` exists but lacks a required
+/// column. A missing table is fine: it has no columns at all.
 pub(crate) fn check_shape(conn: &Connection) -> Result<(), Error> {
     let mut statement = conn.prepare("SELECT name FROM pragma_table_info('schema_migrations')")?;
     let columns = statement
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
+    if columns.is_empty() {
+        return Ok(());
+    }
     let missing: Vec<&str> = REQUIRED_COLUMNS
         .iter()
         .copied()
@@ -180,62 +182,68 @@ pub(crate) fn state_matches(
 
 /// Every applied migration, by version.
 pub(crate) fn read_applied(conn: &Connection) -> Result<BTreeMap<i64, AppliedRow>, Error> {
-    if !table_exists(conn, MIGRATIONS_TABLE)? {
-        return Ok(BTreeMap::new());
-    }
     check_shape(conn)?;
-    let mut statement = conn.prepare(
+    let rows = read_table(
+        conn,
+        MIGRATIONS_TABLE,
         "SELECT version, name, checksum, applied_at, execution_time_ms FROM schema_migrations ORDER BY version",
+        |row| {
+            Ok(AppliedRow {
+                version: row.get(0)?,
+                name: row.get(1)?,
+                checksum: row.get(2)?,
+                applied_at: row.get(3)?,
+                execution_time_ms: row.get(4)?,
+            })
+        },
     )?;
-    let rows = statement.query_map([], |row| {
-        Ok(AppliedRow {
-            version: row.get(0)?,
-            name: row.get(1)?,
-            checksum: row.get(2)?,
-            applied_at: row.get(3)?,
-            execution_time_ms: row.get(4)?,
-        })
-    })?;
-    let mut applied = BTreeMap::new();
-    for row in rows {
-        let row = row?;
-        applied.insert(row.version, row);
+    Ok(rows.into_iter().map(|row| (row.version, row)).collect())
+}
+
+/// Every row `sql` selects from `table`, or none when the table does not exist yet (the
+/// tracking tables are created by the first run that applies something).
+fn read_table<T>(
+    conn: &Connection,
+    table: &str,
+    sql: &str,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    if !table_exists(conn, table)? {
+        return Ok(Vec::new());
     }
-    Ok(applied)
+    let mut statement = conn.prepare(sql)?;
+    let rows = statement
+        .query_map([], map)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 /// No-transaction migrations in flight, by version.
 pub(crate) fn read_progress(conn: &Connection) -> Result<BTreeMap<i64, Progress>, Error> {
-    if !table_exists(conn, "schema_migrations_progress")? {
-        return Ok(BTreeMap::new());
-    }
-    let mut statement = conn.prepare(
+    let rows = read_table(
+        conn,
+        "schema_migrations_progress",
         "SELECT version, statement_checksums, failed_statement, failed_checksum, error
          FROM schema_migrations_progress ORDER BY version",
+        |row| {
+            let checksums: String = row.get(1)?;
+            let failed: Option<i64> = row.get(2)?;
+            let failure = match failed {
+                Some(index) => Some((
+                    usize::try_from(index).unwrap_or(0),
+                    row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                )),
+                None => None,
+            };
+            Ok(Progress {
+                version: row.get(0)?,
+                statement_checksums: checksums.lines().map(str::to_owned).collect(),
+                failure,
+            })
+        },
     )?;
-    let rows = statement.query_map([], |row| {
-        let checksums: String = row.get(1)?;
-        let failed: Option<i64> = row.get(2)?;
-        let failure = match failed {
-            Some(index) => Some((
-                usize::try_from(index).unwrap_or(0),
-                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                row.get::<_, Option<String>>(4)?.unwrap_or_default(),
-            )),
-            None => None,
-        };
-        Ok(Progress {
-            version: row.get(0)?,
-            statement_checksums: checksums.lines().map(str::to_owned).collect(),
-            failure,
-        })
-    })?;
-    let mut progress = BTreeMap::new();
-    for row in rows {
-        let row = row?;
-        progress.insert(row.version, row);
-    }
-    Ok(progress)
+    Ok(rows.into_iter().map(|row| (row.version, row)).collect())
 }
 
 /// What [`record_applied`] writes.
@@ -451,26 +459,24 @@ pub(crate) struct HistoryRow {
 
 /// Every history event, oldest first; empty when the table does not exist.
 pub(crate) fn read_history(conn: &Connection) -> Result<Vec<HistoryRow>, Error> {
-    if !table_exists(conn, "schema_migrations_history")? {
-        return Ok(Vec::new());
-    }
-    let mut statement = conn.prepare(
+    read_table(
+        conn,
+        "schema_migrations_history",
         "SELECT id, event, version, name, checksum, at, execution_time_ms, detail
          FROM schema_migrations_history ORDER BY id",
-    )?;
-    let rows = statement.query_map([], |row| {
-        Ok(HistoryRow {
-            id: row.get(0)?,
-            event: row.get(1)?,
-            version: row.get(2)?,
-            name: row.get(3)?,
-            checksum: row.get(4)?,
-            at: row.get(5)?,
-            execution_time_ms: row.get(6)?,
-            detail: row.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        |row| {
+            Ok(HistoryRow {
+                id: row.get(0)?,
+                event: row.get(1)?,
+                version: row.get(2)?,
+                name: row.get(3)?,
+                checksum: row.get(4)?,
+                at: row.get(5)?,
+                execution_time_ms: row.get(6)?,
+                detail: row.get(7)?,
+            })
+        },
+    )
 }
 
 /// Inserts a `schema_migrations` row without a history event (baseline, repair). The caller
