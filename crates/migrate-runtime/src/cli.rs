@@ -173,6 +173,23 @@ use serde_json::json;
 
 use crate::{BackupTarget, Error, Event, HistoryEntry, MigrationState, Migrations, Report, Status};
 
+/// `println!` that does not panic when standard output is closed (`myapp status | head -1`):
+/// nobody is left to read, so the write error is dropped.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when standard error is closed.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// The global options and the subcommand; mount it in an application's own clap command
 /// line (see the [module docs](self)) and pass it to [`run`].
 #[derive(Debug, Clone, clap::Args)]
@@ -441,7 +458,7 @@ fn execute(
                     "latest_version": migrations.latest_version(),
                 }));
             } else {
-                println!("{version}");
+                say!("{version}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -956,14 +973,14 @@ impl Ui {
     /// A human line, unless quiet or JSON.
     fn say(&self, line: impl Display) {
         if !self.quiet && !self.json {
-            println!("{line}");
+            say!("{line}");
         }
     }
 
     /// A human line with a colored verb.
     fn line(&self, color: Color, verb: &str, rest: impl Display) {
         if !self.quiet && !self.json {
-            println!("{} {rest}", self.paint(color, &format!("{verb:>11}")));
+            say!("{} {rest}", self.paint(color, &format!("{verb:>11}")));
         }
     }
 
@@ -973,13 +990,13 @@ impl Ui {
         } else {
             "error"
         };
-        eprintln!("{prefix}: {message}");
+        say_err!("{prefix}: {message}");
     }
 
     fn json_out(&self, value: &impl Serialize) {
         match serde_json::to_string_pretty(value) {
-            Ok(text) => println!("{text}"),
-            Err(e) => eprintln!("error: cannot write JSON: {e}"),
+            Ok(text) => say!("{text}"),
+            Err(e) => say_err!("error: cannot write JSON: {e}"),
         }
     }
 
@@ -1085,7 +1102,7 @@ impl Ui {
                 summary.push(format!("{n} {what}"));
             }
         }
-        println!(
+        say!(
             "{database}: version {} of {} ({})",
             status.current_version,
             status.latest_version,
@@ -1115,7 +1132,7 @@ impl Ui {
             }
         }
         let pad = |text: &str, width: usize| format!("{text:<width$}");
-        println!(
+        say!(
             "{}",
             self.paint(
                 Color::Dim,
@@ -1147,17 +1164,17 @@ impl Ui {
                     }
                 })
                 .collect();
-            println!("{}", cells.join("  ").trim_end());
+            say!("{}", cells.join("  ").trim_end());
         }
         for m in &status.migrations {
             match m.state {
-                MigrationState::Drifted => println!(
+                MigrationState::Drifted => say!(
                     "  migration {} changed since it was applied: recorded {}, file {}",
                     m.version,
                     m.applied_checksum.as_deref().unwrap_or("-"),
                     m.checksum.as_deref().unwrap_or("-")
                 ),
-                MigrationState::Incomplete => println!(
+                MigrationState::Incomplete => say!(
                     "  migration {} is incomplete: {}",
                     m.version,
                     m.detail.as_deref().unwrap_or("-")
@@ -1166,7 +1183,7 @@ impl Ui {
             }
         }
         if !status.holes.is_empty() {
-            println!(
+            say!(
                 "  not applied while later versions are: {}",
                 list(&status.holes)
             );
@@ -1175,7 +1192,7 @@ impl Ui {
 
     fn history_table(&self, events: &[HistoryEntry]) {
         if events.is_empty() {
-            println!("no history: the database was never migrated");
+            say!("no history: the database was never migrated");
             return;
         }
         for e in events {
@@ -1201,7 +1218,7 @@ impl Ui {
             if let Some(detail) = &e.detail {
                 line.push_str(&format!(": {detail}"));
             }
-            println!("{line}");
+            say!("{line}");
         }
     }
 }
