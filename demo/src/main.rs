@@ -1,8 +1,9 @@
 //! A small bookshop that carries its schema inside its own binary.
 //!
 //! `demo` applies pending migrations (one line each), places an order and prints the status
-//! table; `demo migrate <subcommand>` is the full migration tool, mounted under the
-//! application's own command line.
+//! table. `demo migrate <subcommand>` is the full migration tool mounted under the
+//! application's own command line; its subcommands also work at the top level
+//! (`demo status`, `demo check`, `demo --json history`), as a tool built with `cli::main` has them.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,11 +19,20 @@ struct Cli {
     /// The database file.
     #[arg(
         long,
+        global = true,
         env = "MIGRATE_DB",
         default_value = "demo.db",
         value_name = "PATH"
     )]
     db: PathBuf,
+
+    /// Print JSON on standard output (for the migration subcommands).
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Print nothing but errors (for the migration subcommands).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -32,6 +42,9 @@ struct Cli {
 enum Command {
     /// Manage the database schema: status, apply, check, rollback, ...
     Migrate(cli::Args),
+    /// The same subcommands without the `migrate` prefix.
+    #[command(flatten)]
+    Tool(cli::Command),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +52,14 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Migrate(mut args)) => {
             args.db.get_or_insert(cli.db);
+            args.json |= cli.json;
+            args.quiet |= cli.quiet;
+            cli::run(&MIGRATIONS, args)
+        }
+        Some(Command::Tool(command)) => {
+            let mut args = cli::Args::new(cli.db, command);
+            args.json = cli.json;
+            args.quiet = cli.quiet;
             cli::run(&MIGRATIONS, args)
         }
         None => match shop(&cli.db) {

@@ -745,3 +745,55 @@ fn usage_errors_and_missing_database() {
         .assert()
         .success();
 }
+
+#[test]
+fn the_subcommands_also_work_without_the_migrate_prefix() {
+    let setup = Setup::new();
+    let db = setup.path("top.db");
+    let top = |args: &[&str]| {
+        let mut command = demo(setup.dir.path());
+        command.args(args).arg("--db").arg(&db);
+        command
+    };
+    top(&["check"]).assert().code(2);
+    top(&["apply", "--yes"]).assert().success();
+    top(&["check"]).assert().code(0);
+    // Global flags go before or after the subcommand.
+    let output = top(&["version", "--json"]).output().unwrap();
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["current_version"], json["latest_version"]);
+    let output = demo(setup.dir.path())
+        .arg("--json")
+        .arg("--db")
+        .arg(&db)
+        .arg("version")
+        .output()
+        .unwrap();
+    let again: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(again, json);
+}
+
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    let setup = Setup::new();
+    let db = setup.db_at("piped.db", 3);
+    // A pipe whose reading end is already closed: every write to it fails with EPIPE, as when
+    // the output goes to `head -1` that has exited.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for args in [&["status"][..], &["history"], &["--json", "status"]] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_demo"))
+            .current_dir(setup.dir.path())
+            .env_remove("MIGRATE_DB")
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .stdout(writer.try_clone().unwrap())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = stderr(&output);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(output.status.success(), "{args:?}: {stderr}");
+    }
+}
