@@ -500,11 +500,7 @@ fn execute(
                 );
             }
             if ui.json {
-                let rolled_back: Vec<_> = report
-                    .rolled_back
-                    .iter()
-                    .map(|m| json!({"version": m.version, "name": m.name, "file": m.file, "duration_ms": m.duration.as_millis() as u64}))
-                    .collect();
+                let rolled_back: Vec<_> = report.rolled_back.iter().map(migration_json).collect();
                 ui.json_out(&json!({"database": shown, "rolled_back": rolled_back, "current_version": report.version}));
             } else if !report.rolled_back.is_empty() {
                 ui.say(format_args!(
@@ -1026,11 +1022,7 @@ impl Ui {
 
     fn report(&self, shown: &str, report: &Report, migrations: &Migrations, version: Option<i64>) {
         if self.json {
-            let applied: Vec<_> = report
-                .applied
-                .iter()
-                .map(|m| json!({"version": m.version, "name": m.name, "file": m.file, "duration_ms": m.duration.as_millis() as u64}))
-                .collect();
+            let applied: Vec<_> = report.applied.iter().map(migration_json).collect();
             let not_verified: Vec<_> = report
                 .not_verified
                 .iter()
@@ -1221,6 +1213,11 @@ impl Ui {
             say!("{line}");
         }
     }
+}
+
+/// One applied or rolled-back migration in `--json` output.
+fn migration_json(m: &crate::AppliedMigration) -> serde_json::Value {
+    json!({"version": m.version, "name": m.name, "file": m.file, "duration_ms": m.duration.as_millis() as u64})
 }
 
 #[cfg(test)]

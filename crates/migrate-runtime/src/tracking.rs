@@ -265,18 +265,7 @@ pub(crate) fn record_applied(
     state_history: Option<&str>,
 ) -> rusqlite::Result<()> {
     let now = clock::now_utc();
-    conn.prepare(
-        "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, history_checksum)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        record.version,
-        record.name,
-        record.checksum,
-        now,
-        record.execution_time_ms,
-        record.history_checksum
-    ])?;
+    insert_row(conn, record, &now)?;
     insert_event(
         conn,
         &Event {
