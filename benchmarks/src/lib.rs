@@ -15,7 +15,7 @@ use migrate_runtime::{Migrations, UpToDateCheck};
 
 /// The expansion of `embed_migrations!`, compiled here as a plain module so that its
 /// functions can be called directly (a proc-macro crate exports nothing else).
-#[path = "../../crates/migrate-macros/src/embed/mod.rs"]
+#[path = "../../migrate-macros/src/embed/mod.rs"]
 #[allow(dead_code)]
 pub mod embed;
 

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use migrate_core::{Checksum, MigrationSet};
+use migrate_rules::{Checksum, MigrationSet};
 
 /// The toolchain a fixture is built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,7 @@ impl Fixture {
         if !with_build_script {
             fs::remove_file(dir.path().join("build.rs")).unwrap();
         }
-        let runtime = workspace_root().join("crates/migrate-runtime");
+        let runtime = workspace_root().join("migrate-runtime");
         let manifest = format!(
             "[package]\n\
              name = \"{name}\"\n\
@@ -268,7 +268,7 @@ impl Fixture {
     }
 
     /// What the binary must report for the files now on disk: names and statements from
-    /// `migrate-core`, checksums of each file's bytes.
+    /// `migrate-rules`, checksums of each file's bytes.
     pub fn expected(&self) -> Vec<Reported> {
         let dir = self.migrations();
         let set = MigrationSet::from_dir(&dir).unwrap_or_else(|problems| panic!("{problems}"));

@@ -39,7 +39,7 @@ fn a_valid_set_runs_and_reports_its_migrations() {
     );
     let reported = app.run();
     assert_eq!(summary(&reported), TEMPLATE);
-    // Checksums are those of the files' bytes, computed by migrate-core.
+    // Checksums are those of the files' bytes, computed by migrate-rules.
     assert_eq!(reported, app.expected());
     for m in &reported {
         assert!(m.checksum.starts_with("sha256:") && m.checksum.len() == 7 + 64);
@@ -64,11 +64,11 @@ fn adding_a_file_is_picked_up() {
     );
     assert_eq!(
         reported[3].checksum,
-        migrate_core::Checksum::of_sql(sql.as_bytes()).to_string()
+        migrate_rules::Checksum::of_sql(sql.as_bytes()).to_string()
     );
     assert_eq!(
         reported[3].checksum,
-        migrate_core::Checksum::of_sql(
+        migrate_rules::Checksum::of_sql(
             b"CREATE TABLE archive (id INTEGER);\nCREATE INDEX archive_id ON archive (id);\n"
         )
         .to_string()

@@ -1,11 +1,11 @@
-//! The splitter against SQLite itself: wherever `migrate_core::split` ends a statement,
+//! The splitter against SQLite itself: wherever `migrate_rules::split` ends a statement,
 //! `sqlite3_complete()` must say the text so far is a complete statement, and nowhere before.
 //!
 //! The number of cases is modest by default; set `PROPTEST_CASES` for a longer run.
 
 use std::ffi::CString;
 
-use migrate_core::split::split;
+use migrate_rules::split::split;
 use proptest::prelude::*;
 
 /// SQLite's `sqlite3_complete()`: does `sql` end with a complete statement?

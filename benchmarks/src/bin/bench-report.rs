@@ -328,7 +328,7 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
     }
     migrate_bench::write_set(&migrations, n).expect("write migrations");
     std::fs::create_dir_all(dir.join("src")).expect("create src");
-    let runtime = workspace.join("crates/migrate-runtime");
+    let runtime = workspace.join("migrate-runtime");
     let deps = match kind {
         Kind::Macro => format!(
             "migrate-runtime = {{ path = {:?}, features = [\"bundled\"] }}",

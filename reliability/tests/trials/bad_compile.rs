@@ -300,7 +300,7 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
     std::fs::create_dir_all(&dirs).map_err(s)?;
     let krate = root.path().join("fixture");
     std::fs::create_dir_all(krate.join("src")).map_err(s)?;
-    let runtime = ctx.workspace.join("crates/migrate-runtime");
+    let runtime = ctx.workspace.join("migrate-runtime");
     std::fs::write(
         krate.join("Cargo.toml"),
         format!(

@@ -1,9 +1,9 @@
 //! Fuzzing: the file-name parser, the SQL splitter and set validation on random inputs biased
 //! towards their syntax. No panic; the splitter's statement spans partition the input.
 
-use migrate_core::name::{parse_file_name, parse_version};
-use migrate_core::split::{skip_trivia, split};
-use migrate_core::{Entry, FileKind, MigrationSet};
+use migrate_rules::name::{parse_file_name, parse_version};
+use migrate_rules::split::{skip_trivia, split};
+use migrate_rules::{Entry, FileKind, MigrationSet};
 
 use crate::common::{Ctx, Rng, Tally, panic_message};
 

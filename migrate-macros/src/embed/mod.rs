@@ -1,0 +1,263 @@
+//! `embed_migrations!` in three stages, each a plain function over `proc_macro2`:
+//! `input` parses the invocation, `load` validates the directory with `migrate-rules`'s
+//! rules, `tokens` writes the embedded set; `rebuild` decides how the build is told to
+//! re-run the macro when the directory changes.
+
+mod input;
+mod load;
+mod rebuild;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+pub use self::input::MacroInput;
+pub use self::rebuild::Tracking;
+
+/// Where the expansion runs: the calling crate's directory and how file changes are tracked.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// The directory holding the calling crate's `Cargo.toml`.
+    pub manifest_dir: PathBuf,
+    /// How the build learns about changes to the migrations directory.
+    pub tracking: Tracking,
+}
+
+/// The test suite sets this to point the macro at the crate that holds the compile-fail
+/// cases, because trybuild compiles them from a generated crate elsewhere.
+const TEST_MANIFEST_DIR: &str = "__MIGRATE_MACROS_TEST_MANIFEST_DIR";
+
+impl Host {
+    /// The host of a real macro invocation, from cargo's environment.
+    pub fn from_env() -> syn::Result<Host> {
+        let manifest_dir = std::env::var_os(TEST_MANIFEST_DIR)
+            .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+            .ok_or_else(|| {
+                syn::Error::new(
+                    Span::call_site(),
+                    "`CARGO_MANIFEST_DIR` is not set: `embed_migrations!` must be built by cargo",
+                )
+            })?;
+        Ok(Host {
+            manifest_dir: PathBuf::from(manifest_dir),
+            tracking: Tracking::detect(),
+        })
+    }
+}
+
+/// Expands `embed_migrations!(...)` in the calling crate's environment.
+pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    expand_with(input, &Host::from_env()?)
+}
+
+/// Expands `embed_migrations!(...)` for an explicit [`Host`].
+pub fn expand_with(input: TokenStream, host: &Host) -> syn::Result<TokenStream> {
+    let input: MacroInput = syn::parse2(input)?;
+    let dir = resolve(&host.manifest_dir, &input.path.value());
+    let set = load::load(&dir, &input)?;
+    let rebuild = rebuild::plan(host, &dir, &set, &input)?;
+    tokens::expand(&set, &rebuild, &input)
+}
+
+/// The expansion when there are errors: the errors, then a value of the right type, so the
+/// compiler reports only the real problems and no knock-on type errors.
+pub fn error_placeholder(error: syn::Error) -> TokenStream {
+    let errors = error.to_compile_error();
+    quote! {
+        {
+            #errors
+            ::migrate_runtime::__private::Migrations::EMPTY
+        }
+    }
+}
+
+/// `path` relative to the calling crate's manifest directory, with `.` and `..` resolved
+/// lexically so that error messages show a clean absolute path.
+fn resolve(manifest_dir: &Path, path: &str) -> PathBuf {
+    let mut resolved = PathBuf::new();
+    for component in manifest_dir.join(path).components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                resolved.pop();
+            }
+            other => resolved.push(other),
+        }
+    }
+    resolved
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use migrate_rules::MigrationSet;
+    use migrate_rules::packed::PackedSet;
+    use proc_macro2::Literal;
+    use quote::quote;
+
+    use super::*;
+
+    /// A calling crate in a temporary directory: `(path, contents)` relative to its root.
+    fn calling_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, contents) in files {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+        dir
+    }
+
+    fn host(manifest_dir: &Path) -> Host {
+        Host {
+            manifest_dir: manifest_dir.to_path_buf(),
+            tracking: Tracking::BuildScript,
+        }
+    }
+
+    /// The expansion as text, or every error message.
+    fn expand_in(manifest_dir: &Path, input: TokenStream) -> Result<String, Vec<String>> {
+        expand_with(input, &host(manifest_dir))
+            .map(|tokens| tokens.to_string())
+            .map_err(|errors| errors.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    const RULE: &str = "fn main() { println!(\"cargo:rerun-if-changed=migrations\"); }\n";
+
+    #[test]
+    fn a_valid_set_expands_to_its_packed_literals() {
+        let krate = calling_crate(&[
+            ("build.rs", RULE),
+            ("migrations/0001_a.sql", "CREATE TABLE a (x);\r\n"),
+            ("migrations/0001_a.down.sql", "DROP TABLE a;"),
+            ("migrations/0002_b.sql", "SELECT 'b;'; SELECT 2;"),
+            ("migrations/README.md", "ignored"),
+        ]);
+        let tokens = expand_in(krate.path(), quote!("migrations")).unwrap();
+
+        let set = MigrationSet::from_dir(&krate.path().join("migrations")).unwrap();
+        let packed = PackedSet::pack(&set).unwrap();
+        for literal in [
+            Literal::string("0001_a.sql0002_b.sql"),
+            Literal::string("CREATE TABLE a (x);\nSELECT 'b;'; SELECT 2;"),
+            Literal::string("DROP TABLE a;"),
+            Literal::byte_string(&packed.index),
+            Literal::byte_string(&packed.statement_ends),
+            Literal::byte_string(&packed.checksums),
+            Literal::byte_string(&packed.history_checksum),
+        ] {
+            let literal = literal.to_string();
+            assert!(tokens.contains(&literal), "{literal} not in {tokens}");
+        }
+        assert!(
+            tokens.contains(":: migrate_runtime :: __private :: Migrations :: __from_embedded")
+        );
+        assert!(!tokens.contains("include_bytes"), "{tokens}");
+        assert!(!tokens.contains("deprecated"), "{tokens}");
+    }
+
+    #[test]
+    fn a_trailing_comma_is_accepted() {
+        let krate = calling_crate(&[("build.rs", RULE), ("migrations/1_a.sql", "SELECT 1;")]);
+        assert!(expand_in(krate.path(), quote!("migrations",)).is_ok());
+        assert!(expand_in(krate.path(), quote!(r"migrations")).is_ok());
+    }
+
+    #[test]
+    fn every_problem_becomes_one_error() {
+        let krate = calling_crate(&[
+            ("migrations/0001_a.sql", "SELECT 1;"),
+            ("migrations/0003_c.sql", ""),
+            ("migrations/0004_d.sql", "VACUUM;"),
+            ("migrations/x.sql", "SELECT 1;"),
+        ]);
+        let errors = expand_in(krate.path(), quote!("migrations")).unwrap_err();
+        let problems = MigrationSet::from_dir(&krate.path().join("migrations")).unwrap_err();
+        let expected: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(errors, expected);
+        assert_eq!(errors.len(), 4);
+        assert!(errors[1].starts_with("gap in migration versions: `0001_a.sql` is followed by"));
+    }
+
+    #[test]
+    fn directory_errors_show_the_resolved_absolute_path() {
+        let krate = calling_crate(&[("file.sql", "SELECT 1;"), ("empty/.gitkeep", "")]);
+        let root = krate.path().display();
+        for (input, expected) in [
+            (
+                quote!("missing"),
+                format!("migrations directory `{root}/missing` does not exist"),
+            ),
+            (
+                quote!("./empty/../missing/"),
+                format!("migrations directory `{root}/missing` does not exist"),
+            ),
+            (
+                quote!("file.sql"),
+                format!("migrations path `{root}/file.sql` is not a directory"),
+            ),
+            (
+                quote!("empty"),
+                format!(
+                    "no migrations found in `{root}/empty`: add a file such as `0001_init.sql`"
+                ),
+            ),
+        ] {
+            assert_eq!(expand_in(krate.path(), input), Err(vec![expected]));
+        }
+    }
+
+    #[test]
+    fn the_argument_must_be_one_string_literal() {
+        let krate = calling_crate(&[]);
+        let expected_literal = "expected the migrations directory as a string literal, e.g. \
+                                `embed_migrations!(\"migrations\")`";
+        let extra = "unexpected argument: `embed_migrations!` takes only the directory";
+        for (input, expected) in [
+            (
+                quote!(),
+                &format!("unexpected end of input, {expected_literal}")[..],
+            ),
+            (quote!(migrations), expected_literal),
+            (quote!(b"migrations"), expected_literal),
+            (quote!(42), expected_literal),
+            (quote!(concat!("a", "b")), expected_literal),
+            (quote!("a" "b"), extra),
+            (quote!("a", "b"), extra),
+            (quote!("a",,), extra),
+        ] {
+            assert_eq!(
+                expand_in(krate.path(), input.clone()),
+                Err(vec![expected.to_owned()]),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_error_placeholder_is_a_value_of_the_right_type() {
+        let error = syn::Error::new(Span::call_site(), "boom");
+        let tokens = error_placeholder(error).to_string();
+        assert!(tokens.contains("compile_error"), "{tokens}");
+        assert!(tokens.contains("\"boom\""), "{tokens}");
+        assert!(tokens.contains(":: migrate_runtime :: __private :: Migrations :: EMPTY"));
+    }
+
+    #[test]
+    fn resolve_removes_dot_components() {
+        let base = Path::new("/crate");
+        for (path, expected) in [
+            ("migrations", "/crate/migrations"),
+            ("./migrations/", "/crate/migrations"),
+            ("db/../migrations", "/crate/migrations"),
+            ("../shared/migrations", "/shared/migrations"),
+            ("/abs/migrations", "/abs/migrations"),
+            (".", "/crate"),
+        ] {
+            assert_eq!(resolve(base, path), Path::new(expected), "{path}");
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Rebuilds: how cargo learns that the migrations directory changed.
+//!
+//! Cargo re-runs a macro only when the calling crate is rebuilt, and on stable Rust a macro
+//! cannot register a directory as an input. The documented fix is one line in the calling
+//! crate's `build.rs`: `println!("cargo:rerun-if-changed=migrations");`. This module checks that
+//! the line is there; when it is not, the expansion tracks each file with `include_bytes!` (so
+//! edits are still seen) and emits a warning that says exactly what to add, because additions,
+//! removals and renames would otherwise be missed silently. On nightly with
+//! `--cfg migrate_unstable`, `proc_macro::tracked::path` registers the directory and no build
+//! script is needed.
+
+use std::path::{Path, PathBuf};
+
+use migrate_rules::MigrationSet;
+
+use super::{Host, MacroInput, resolve};
+
+/// How the build is told about changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tracking {
+    /// The compiler tracks the directory itself (nightly, `--cfg migrate_unstable`).
+    #[cfg_attr(not(migrate_unstable), allow(dead_code))]
+    Compiler,
+    /// A `cargo:rerun-if-changed` rule in the calling crate's build script is needed.
+    BuildScript,
+}
+
+impl Tracking {
+    /// [`Tracking::Compiler`] when built with `--cfg migrate_unstable` inside a real macro
+    /// invocation, otherwise [`Tracking::BuildScript`].
+    pub fn detect() -> Self {
+        #[cfg(migrate_unstable)]
+        if proc_macro::is_available() {
+            return Tracking::Compiler;
+        }
+        Tracking::BuildScript
+    }
+}
+
+/// What the expansion must add so that the next build notices changes.
+#[derive(Debug, Default)]
+pub struct RebuildPlan {
+    /// Files to read with `include_bytes!`, which makes rustc track them.
+    pub include_files: Vec<PathBuf>,
+    /// A warning to emit, when additions or removals would go unnoticed.
+    pub warning: Option<String>,
+}
+
+/// Decides the [`RebuildPlan`] for one expansion.
+pub fn plan(
+    host: &Host,
+    dir: &Path,
+    set: &MigrationSet,
+    input: &MacroInput,
+) -> syn::Result<RebuildPlan> {
+    let files = set.files().iter().map(|f| dir.join(f));
+    match host.tracking {
+        Tracking::Compiler => {
+            track_with_compiler(dir, files);
+            Ok(RebuildPlan::default())
+        }
+        Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => {
+            Ok(RebuildPlan::default())
+        }
+        Tracking::BuildScript => {
+            let rule = format!(
+                "println!(\"cargo:rerun-if-changed={}\");",
+                input.path.value()
+            );
+            Ok(RebuildPlan {
+                include_files: files.collect(),
+                warning: Some(format!(
+                    "`embed_migrations!` will not notice new, removed or renamed files in `{}`: \
+                     add `{rule}` to `fn main` in this crate's build.rs \
+                     (or build on nightly with `--cfg migrate_unstable`)",
+                    input.path.value()
+                )),
+            })
+        }
+    }
+}
+
+#[cfg(migrate_unstable)]
+fn track_with_compiler(dir: &Path, files: impl Iterator<Item = PathBuf>) {
+    // Tracking the directory catches additions, removals and renames; each file, its edits.
+    for path in std::iter::once(dir.to_path_buf()).chain(files) {
+        if let Some(path) = path.to_str() {
+            proc_macro::tracked::path(path);
+        }
+    }
+}
+
+#[cfg(not(migrate_unstable))]
+fn track_with_compiler(_dir: &Path, _files: impl Iterator<Item = PathBuf>) {}
+
+/// True when the calling crate's build script prints `rerun-if-changed` for `dir`.
+///
+/// Reads the script as text: a literal path is compared with `dir`; a formatted one
+/// (`rerun-if-changed={}`) cannot be checked and is trusted.
+pub fn build_script_tracks(manifest_dir: &Path, dir: &Path) -> bool {
+    let Some(script) = build_script(manifest_dir) else {
+        return false;
+    };
+    let Ok(source) = std::fs::read_to_string(&script) else {
+        return false;
+    };
+    source
+        .match_indices("rerun-if-changed=")
+        .any(|(at, marker)| {
+            let rest = &source[at + marker.len()..];
+            let path: String = rest
+                .chars()
+                .take_while(|c| !matches!(c, '"' | ')' | '\n' | '\\'))
+                .collect();
+            path.contains('{') || resolve(manifest_dir, path.trim_end_matches('/')) == dir
+        })
+}
+
+/// The calling crate's build script: `package.build` in its `Cargo.toml`, else `build.rs`.
+fn build_script(manifest_dir: &Path) -> Option<PathBuf> {
+    let manifest = std::fs::read_to_string(manifest_dir.join("Cargo.toml")).unwrap_or_default();
+    for line in manifest.lines() {
+        let Some(value) = line.trim().strip_prefix("build").map(str::trim_start) else {
+            continue;
+        };
+        let Some(value) = value.strip_prefix('=').map(str::trim) else {
+            continue;
+        };
+        if value == "false" {
+            return None;
+        }
+        if let Some(path) = value.strip_prefix('"').and_then(|v| v.split('"').next()) {
+            return Some(manifest_dir.join(path));
+        }
+    }
+    let default = manifest_dir.join("build.rs");
+    default.is_file().then_some(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use quote::quote;
+
+    use super::super::{expand_with, load};
+    use super::*;
+
+    /// A calling crate with one valid migration and the given extra files.
+    fn calling_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = vec![("migrations/0001_a.sql", "SELECT 1;")];
+        all.extend_from_slice(files);
+        for (path, contents) in all {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, contents).unwrap();
+        }
+        dir
+    }
+
+    fn tracks(files: &[(&str, &str)]) -> bool {
+        let krate = calling_crate(files);
+        build_script_tracks(krate.path(), &krate.path().join("migrations"))
+    }
+
+    fn build_rs(line: &str) -> String {
+        format!("fn main() {{\n    {line}\n}}\n")
+    }
+
+    #[test]
+    fn a_rerun_rule_for_the_directory_is_found() {
+        for line in [
+            r#"println!("cargo:rerun-if-changed=migrations");"#,
+            r#"println!("cargo::rerun-if-changed=migrations");"#,
+            r#"println!("cargo:rerun-if-changed=migrations/");"#,
+            r#"println!("cargo:rerun-if-changed=./migrations");"#,
+            r#"println!("cargo:rerun-if-changed=src/../migrations");"#,
+            r#"println!("cargo:rerun-if-changed=build.rs"); println!("cargo:rerun-if-changed=migrations");"#,
+            r#"println!("cargo:rerun-if-changed={}", dir.display());"#,
+        ] {
+            assert!(tracks(&[("build.rs", build_rs(line).as_str())]), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_different_rule_is_not_enough() {
+        assert!(!tracks(&[]), "no build script");
+        for line in [
+            "",
+            r#"println!("cargo:rerun-if-changed=build.rs");"#,
+            r#"println!("cargo:rerun-if-changed=migrations2");"#,
+            r#"println!("cargo:rerun-if-changed=db/migrations");"#,
+            r#"println!("cargo:rerun-if-env-changed=migrations");"#,
+        ] {
+            assert!(!tracks(&[("build.rs", build_rs(line).as_str())]), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_build_script_named_in_cargo_toml_is_read() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let manifest = |build: &str| {
+            format!("[package]\nname = \"app\"\nversion = \"0.1.0\"\n{build}\n\n[dependencies]\n")
+        };
+        // A custom path with the rule.
+        assert!(tracks(&[
+            (
+                "Cargo.toml",
+                manifest("build = \"tools/build_main.rs\"").as_str()
+            ),
+            ("tools/build_main.rs", rule.as_str()),
+        ]));
+        // A custom path without it: a build.rs beside Cargo.toml does not count.
+        assert!(!tracks(&[
+            (
+                "Cargo.toml",
+                manifest("build = \"tools/build_main.rs\"").as_str()
+            ),
+            ("tools/build_main.rs", "fn main() {}"),
+            ("build.rs", rule.as_str()),
+        ]));
+        // `build = false` disables build.rs even when it has the rule.
+        assert!(!tracks(&[
+            ("Cargo.toml", manifest("build = false").as_str()),
+            ("build.rs", rule.as_str()),
+        ]));
+        // Keys that only start with `build` are not the build script.
+        assert!(tracks(&[
+            (
+                "Cargo.toml",
+                manifest("[build-dependencies]\nbuild-helper = \"1\"").as_str(),
+            ),
+            ("build.rs", rule.as_str()),
+        ]));
+    }
+
+    fn host(krate: &tempfile::TempDir, tracking: Tracking) -> Host {
+        Host {
+            manifest_dir: krate.path().to_path_buf(),
+            tracking,
+        }
+    }
+
+    fn plan_for(krate: &tempfile::TempDir, tracking: Tracking) -> RebuildPlan {
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, &input).unwrap();
+        plan(&host(krate, tracking), &dir, &set, &input).unwrap()
+    }
+
+    #[test]
+    fn with_the_rule_there_is_no_warning_and_nothing_to_include() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let krate = calling_crate(&[("build.rs", rule.as_str())]);
+        let plan = plan_for(&krate, Tracking::BuildScript);
+        assert_eq!(plan.warning, None);
+        assert!(plan.include_files.is_empty());
+        let tokens = expand_with(quote!("migrations"), &host(&krate, Tracking::BuildScript))
+            .unwrap()
+            .to_string();
+        assert!(!tokens.contains("include_bytes"), "{tokens}");
+        assert!(!tokens.contains("deprecated"), "{tokens}");
+    }
+
+    #[test]
+    fn without_the_rule_the_warning_says_what_to_add() {
+        let krate = calling_crate(&[
+            ("migrations/0001_a.down.sql", "SELECT 1;"),
+            ("migrations/0002_b.sql", "SELECT 2;"),
+            ("migrations/notes.txt", "ignored"),
+            ("build.rs", "fn main() {}"),
+        ]);
+        let plan = plan_for(&krate, Tracking::BuildScript);
+        let warning = plan.warning.unwrap();
+        assert!(
+            warning.contains(r#"add `println!("cargo:rerun-if-changed=migrations");` to `fn main` in this crate's build.rs"#),
+            "{warning}"
+        );
+        assert!(warning.contains("`--cfg migrate_unstable`"), "{warning}");
+        let dir = krate.path().join("migrations");
+        let mut included = plan.include_files.clone();
+        included.sort();
+        assert_eq!(
+            included,
+            [
+                dir.join("0001_a.down.sql"),
+                dir.join("0001_a.sql"),
+                dir.join("0002_b.sql")
+            ]
+        );
+
+        // The expansion carries the warning as a deprecation and tracks every file.
+        let tokens = expand_with(quote!("migrations"), &host(&krate, Tracking::BuildScript))
+            .unwrap()
+            .to_string();
+        assert!(tokens.contains("deprecated"), "{tokens}");
+        assert!(
+            tokens.contains("add_rerun_if_changed_to_build_rs"),
+            "{tokens}"
+        );
+        assert!(
+            tokens.contains(r#"println!(\"cargo:rerun-if-changed=migrations\");"#),
+            "{tokens}"
+        );
+        for file in &included {
+            let include = format!(
+                "include_bytes ! ({})",
+                proc_macro2::Literal::string(file.to_str().unwrap())
+            );
+            assert!(tokens.contains(&include), "{include} not in {tokens}");
+        }
+    }
+
+    #[test]
+    fn the_warning_names_the_path_as_written() {
+        let krate = calling_crate(&[]);
+        let input: MacroInput = syn::parse2(quote!("./migrations/")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, &input).unwrap();
+        let plan = plan(&host(&krate, Tracking::BuildScript), &dir, &set, &input).unwrap();
+        assert!(
+            plan.warning
+                .unwrap()
+                .contains(r#"println!("cargo:rerun-if-changed=./migrations/");"#)
+        );
+    }
+
+    #[test]
+    fn compiler_tracking_needs_no_build_script() {
+        let krate = calling_crate(&[]);
+        let plan = plan_for(&krate, Tracking::Compiler);
+        assert_eq!(plan.warning, None);
+        assert!(plan.include_files.is_empty());
+    }
+}

@@ -1,0 +1,388 @@
+//! SQL statement splitting by SQLite's lexical rules.
+//!
+//! The splitter knows what SQLite's tokenizer knows and nothing more: `'...'` strings, `"..."`,
+//! `` `...` `` and `[...]` identifiers, `--` and `/* */` comments, and the rule of
+//! `sqlite3_complete()` that a `CREATE [TEMP] TRIGGER` body runs until `; END ;`. It does not
+//! parse SQL: SQLite does that when the statement runs, and reports errors far better than a
+//! second parser could.
+//!
+//! ```
+//! use migrate_rules::split::split;
+//!
+//! let sql = "CREATE TABLE t (x TEXT DEFAULT ';');\n\n-- note\nINSERT INTO t VALUES ('a;b');\n";
+//! let statements = split(sql).statements;
+//! assert_eq!(statements.len(), 2);
+//! assert_eq!(statements[1].line, 4);
+//! assert_eq!(statements[1].text(sql), "INSERT INTO t VALUES ('a;b');");
+//! ```
+
+use std::ops::Range;
+
+/// One statement of a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The bytes this statement owns: from the end of the previous statement (or the start of
+    /// the script) to the end of its terminating `;`, or to the end of the script for the last
+    /// statement. The spans of a script's statements cover it without gap or overlap.
+    pub span: Range<usize>,
+    /// Byte offset of the statement's first token.
+    pub start: usize,
+    /// Byte offset just past the statement's `;` (or its last token when it has none).
+    pub end: usize,
+    /// 1-based line of the statement's first token.
+    pub line: u32,
+}
+
+impl Statement {
+    /// The statement's text, from its first token through its `;`.
+    pub fn text<'a>(&self, script: &'a str) -> &'a str {
+        &script[self.start..self.end]
+    }
+}
+
+/// A quoted token that never ends: SQLite rejects the script, so the macro does too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unterminated {
+    /// The opening quote character.
+    pub quote: char,
+    /// 1-based line of the opening quote.
+    pub line: u32,
+}
+
+/// The result of [`split`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Split {
+    /// The statements, in order. Empty when the script has only whitespace and comments.
+    pub statements: Vec<Statement>,
+    /// Set when a string or quoted identifier runs to the end of the script.
+    pub unterminated: Option<Unterminated>,
+}
+
+/// Splits a script into statements.
+///
+/// Never fails: whatever the input, the statements' spans cover it (see [`Statement::span`]),
+/// and a string left open is reported in [`Split::unterminated`].
+pub fn split(script: &str) -> Split {
+    let mut result = Split::default();
+    let mut state = State::Start;
+    let mut span_start = 0;
+    let mut first_token: Option<(usize, u32)> = None;
+    let mut last_token_end = 0;
+    let mut lexer = Lexer::new(script);
+
+    while let Some(token) = lexer.next_token() {
+        if token.kind == TokenKind::Trivia {
+            continue;
+        }
+        if let TokenKind::Unterminated(quote) = token.kind {
+            result.unterminated.get_or_insert(Unterminated {
+                quote,
+                line: token.line,
+            });
+        }
+        let class = classify(&token, script);
+        // A lone `;` before any token is an empty statement: it belongs to the next one's span.
+        if !(class == Class::Semi && first_token.is_none()) {
+            first_token.get_or_insert((token.range.start, token.line));
+        }
+        last_token_end = token.range.end;
+        state = state.next(class);
+        if state == State::Start
+            && let Some((start, line)) = first_token.take()
+        {
+            result.statements.push(Statement {
+                span: span_start..token.range.end,
+                start,
+                end: token.range.end,
+                line,
+            });
+            span_start = token.range.end;
+        }
+    }
+    if let Some((start, line)) = first_token {
+        result.statements.push(Statement {
+            span: span_start..script.len(),
+            start,
+            end: last_token_end,
+            line,
+        });
+    } else if let Some(last) = result.statements.last_mut() {
+        last.span.end = script.len();
+    }
+    result
+}
+
+/// The offset of the first token in `text`, skipping whitespace, comments and empty `;`s.
+///
+/// The runtime stores only where each statement ends; this recovers where it starts.
+pub fn skip_trivia(text: &str) -> usize {
+    let mut lexer = Lexer::new(text);
+    while let Some(token) = lexer.next_token() {
+        let is_empty_statement =
+            token.kind == TokenKind::Other && &text[token.range.clone()] == ";";
+        if token.kind != TokenKind::Trivia && !is_empty_statement {
+            return token.range.start;
+        }
+    }
+    text.len()
+}
+
+/// A statement that cannot run inside a transaction, found by [`transaction_conflict`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionConflict {
+    /// What the statement is, as the user would name it: `VACUUM`, `PRAGMA journal_mode`.
+    pub what: String,
+}
+
+/// Returns what makes `statement` impossible inside a transaction, if anything.
+///
+/// Covers transaction control of its own (`BEGIN`, `COMMIT`, `END`, `ROLLBACK`, `SAVEPOINT`,
+/// `RELEASE`), `VACUUM`, `ATTACH`, `DETACH`, and the pragmas SQLite ignores or rejects inside a
+/// transaction (`foreign_keys`, `journal_mode`).
+///
+/// ```
+/// use migrate_rules::split::transaction_conflict;
+///
+/// assert_eq!(transaction_conflict("pragma main.journal_mode = wal").unwrap().what, "PRAGMA journal_mode");
+/// assert!(transaction_conflict("CREATE TABLE vacuum_log (x)").is_none());
+/// ```
+pub fn transaction_conflict(statement: &str) -> Option<TransactionConflict> {
+    let mut words = Lexer::new(statement)
+        .tokens()
+        .filter(|t| t.kind != TokenKind::Trivia)
+        .map(|t| &statement[t.range]);
+    let first = words.next()?.to_ascii_uppercase();
+    let what = match first.as_str() {
+        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "VACUUM" | "ATTACH"
+        | "DETACH" => first,
+        "PRAGMA" => {
+            let mut name = words.next()?;
+            if words.next() == Some(".") {
+                name = words.next()?;
+            }
+            let name = name.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']' | '\''));
+            let name = name.to_ascii_lowercase();
+            match name.as_str() {
+                "foreign_keys" | "journal_mode" => format!("PRAGMA {name}"),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(TransactionConflict { what })
+}
+
+/// States of `sqlite3_complete()`'s machine, which decides where a statement ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Between statements.
+    Start,
+    /// Inside an ordinary statement.
+    Normal,
+    /// After a leading `EXPLAIN`.
+    Explain,
+    /// After `CREATE` (and `TEMP`): a `TRIGGER` here starts a body.
+    Create,
+    /// Inside a trigger body.
+    Trigger,
+    /// Inside a trigger body, right after a `;`.
+    TriggerSemi,
+    /// Inside a trigger body, after `; END`: a `;` now ends the statement.
+    TriggerEnd,
+}
+
+/// Token classes of the same machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Semi,
+    Other,
+    Explain,
+    Create,
+    Temp,
+    Trigger,
+    End,
+}
+
+impl State {
+    fn next(self, class: Class) -> State {
+        use Class as C;
+        use State as S;
+        match (self, class) {
+            (S::TriggerEnd, C::Semi) => S::Start,
+            (S::Trigger | S::TriggerSemi, C::Semi) => S::TriggerSemi,
+            (S::TriggerSemi, C::End) => S::TriggerEnd,
+            (S::Trigger | S::TriggerSemi | S::TriggerEnd, _) => S::Trigger,
+            (_, C::Semi) => S::Start,
+            (S::Start, C::Explain) => S::Explain,
+            (S::Start | S::Explain, C::Create) => S::Create,
+            (S::Explain, C::Other) => S::Explain,
+            (S::Create, C::Temp) => S::Create,
+            (S::Create, C::Trigger) => S::Trigger,
+            _ => S::Normal,
+        }
+    }
+}
+
+fn classify(token: &Token, script: &str) -> Class {
+    let text = &script[token.range.clone()];
+    if token.kind != TokenKind::Word {
+        return if text == ";" {
+            Class::Semi
+        } else {
+            Class::Other
+        };
+    }
+    const KEYWORDS: [(&str, Class); 6] = [
+        ("EXPLAIN", Class::Explain),
+        ("CREATE", Class::Create),
+        ("TEMP", Class::Temp),
+        ("TEMPORARY", Class::Temp),
+        ("TRIGGER", Class::Trigger),
+        ("END", Class::End),
+    ];
+    KEYWORDS
+        .iter()
+        .find(|(keyword, _)| keyword.eq_ignore_ascii_case(text))
+        .map_or(Class::Other, |(_, class)| *class)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// Whitespace or a comment.
+    Trivia,
+    /// An identifier or keyword.
+    Word,
+    /// A quoted token that is not closed before the end of the script.
+    Unterminated(char),
+    /// Anything else: punctuation, numbers, strings, quoted identifiers.
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    kind: TokenKind,
+    range: Range<usize>,
+    line: u32,
+}
+
+/// A tokenizer with SQLite's rules for quoting and comments.
+struct Lexer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    line: u32,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn tokens(mut self) -> impl Iterator<Item = Token> + 'a {
+        std::iter::from_fn(move || self.next_token())
+    }
+
+    fn next_token(&mut self) -> Option<Token> {
+        let start = self.pos;
+        let line = self.line;
+        let first = *self.bytes.get(start)?;
+        let kind = match first {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                self.advance_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'));
+                TokenKind::Trivia
+            }
+            b'-' if self.peek(1) == Some(b'-') => {
+                self.advance_while(|b| b != b'\n');
+                TokenKind::Trivia
+            }
+            b'/' if self.peek(1) == Some(b'*') => {
+                // SQLite accepts a block comment left open at the end of the input.
+                self.advance(2);
+                while self.pos < self.bytes.len() && !self.bytes[self.pos..].starts_with(b"*/") {
+                    self.advance(1);
+                }
+                self.advance(2.min(self.bytes.len() - self.pos));
+                TokenKind::Trivia
+            }
+            b'\'' | b'"' | b'`' => self.quoted(first, first, true),
+            b'[' => self.quoted(b'[', b']', false),
+            b if is_word_start(b) => {
+                self.advance_while(is_word_continue);
+                TokenKind::Word
+            }
+            _ => {
+                // One whole UTF-8 character, so that token ranges stay on char boundaries.
+                let width = utf8_width(first);
+                self.advance(width.min(self.bytes.len() - start));
+                TokenKind::Other
+            }
+        };
+        Some(Token {
+            kind,
+            range: start..self.pos,
+            line,
+        })
+    }
+
+    /// A quoted token; with `doubling`, two closing quotes in a row stand for one.
+    fn quoted(&mut self, open: u8, close: u8, doubling: bool) -> TokenKind {
+        self.advance(1);
+        loop {
+            match self.bytes.get(self.pos) {
+                None => return TokenKind::Unterminated(char::from(open)),
+                Some(&b) if b == close => {
+                    self.advance(1);
+                    if doubling && self.bytes.get(self.pos) == Some(&close) {
+                        self.advance(1);
+                    } else {
+                        return TokenKind::Other;
+                    }
+                }
+                Some(_) => self.advance(1),
+            }
+        }
+    }
+
+    fn peek(&self, ahead: usize) -> Option<u8> {
+        self.bytes.get(self.pos + ahead).copied()
+    }
+
+    fn advance(&mut self, n: usize) {
+        let end = self.pos + n;
+        self.line += self.bytes[self.pos..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        self.pos = end;
+    }
+
+    fn advance_while(&mut self, keep: impl Fn(u8) -> bool) {
+        let n = self.bytes[self.pos..]
+            .iter()
+            .take_while(|&&b| keep(b))
+            .count();
+        self.advance(n);
+    }
+}
+
+/// Like `sqlite3_complete()`, which reads any run of identifier characters (digits and `$`
+/// included) as one word: `9CREATE` is not the keyword `CREATE`.
+fn is_word_start(b: u8) -> bool {
+    is_word_continue(b)
+}
+
+fn is_word_continue(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}

@@ -1,0 +1,110 @@
+//! SQL migrations for SQLite, embedded into the binary at compile time, checked by the
+//! compiler, and applied exactly once at run time.
+//!
+//! ```
+//! use migrate_runtime::{rusqlite::Connection, Migrations};
+//!
+//! static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+//!
+//! fn main() -> Result<(), migrate_runtime::Error> {
+//!     let mut conn = Connection::open_in_memory()?;
+//!     let report = MIGRATIONS.run(&mut conn)?;
+//!     assert_eq!(report.applied.len(), 2);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! - [`embed_migrations!`] reads a directory of `<version>_<description>.sql` files at build
+//!   time and refuses a broken set with compiler errors that name the files.
+//! - [`Migrations::run`] applies what is pending, each migration in one `BEGIN IMMEDIATE`
+//!   transaction with its tracking row, exactly once even when several processes start
+//!   together, after checking the applied history for drift.
+//! - [`Migrations::runner`] adds options: a target version, a dry run, one transaction for
+//!   the whole batch, a backup first, attached Rust code.
+//! - [`Migrations::status`], [`Migrations::history`], [`Migrations::rollback_to`],
+//!   [`Migrations::baseline`] and [`Migrations::repair`] are the operator's tools, and the
+//!   `cli` feature mounts all of them as subcommands of the application's own binary.
+//!
+//! The library never prints; it logs through the [`log`](https://docs.rs/log) facade.
+
+#![warn(missing_docs)]
+// The docs show build scripts, whose `fn main` is the point of the example.
+#![allow(clippy::needless_doctest_main)]
+
+mod backup;
+#[cfg(feature = "cli")]
+pub mod cli;
+mod clock;
+mod error;
+mod lock;
+mod migrations;
+mod ops;
+mod runner;
+mod status;
+mod tracking;
+
+pub use migrate_rules::Checksum;
+pub use rusqlite;
+
+pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
+pub use crate::migrations::{Iter, Migration, Migrations};
+pub use crate::ops::{
+    HistoryEntry, HistoryEvent, MigrationState, MigrationStatus, RepairReport, RollbackReport,
+    Status, StatusCounts, restore_backup,
+};
+pub use crate::runner::{
+    AppliedMigration, BackupTarget, CodeStep, Event, Report, Runner, UpToDateCheck,
+};
+
+/// Embeds a directory of SQL migrations into the binary, checked at compile time.
+///
+/// ```
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+/// assert_eq!(MIGRATIONS.len(), 2);
+/// ```
+///
+/// The path is relative to the calling crate's `Cargo.toml`. The value is built by the
+/// compiler and usable in a `static` or `const`.
+///
+/// # Rules
+/// Files are `<version>_<description>.sql`, with an optional `<version>_<description>.down.sql`
+/// twin. Versions are decimal (leading zeros allowed), unique and contiguous from 1; the
+/// description is `A-Z a-z 0-9 _ -`. Each file holds at least one statement and is UTF-8.
+/// Statements that cannot run in a transaction (`BEGIN`, `COMMIT`, `VACUUM`,
+/// `PRAGMA journal_mode`, ...) need `-- migrate:no-transaction` as the file's first line.
+/// Hidden files and files not ending in `.sql` are ignored; subdirectories are errors. Every
+/// violation is reported in the same build, naming the files.
+///
+/// # Rebuilds
+/// Cargo does not know that the macro reads the directory. Add this build script to the
+/// calling crate so that adding, removing, renaming or editing a migration rebuilds it:
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     println!("cargo:rerun-if-changed=migrations");
+/// }
+/// ```
+///
+/// Without it, the macro still tracks edits of the files it embedded, and emits a warning
+/// that names the line to add. On nightly, building with `RUSTFLAGS="--cfg migrate_unstable"`
+/// registers the directory with the compiler instead and no build script is needed.
+pub use migrate_macros::embed_migrations;
+
+/// Not public API: what the expansion of [`embed_migrations!`] refers to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::Migrations;
+
+    /// A set in `migrate-rules`'s packed layout, as the macro writes it.
+    pub struct EmbeddedSet {
+        pub names: &'static str,
+        pub up_sql: &'static str,
+        pub down_sql: &'static str,
+        pub index: &'static [u8],
+        pub statement_ends: &'static [u8],
+        pub checksums: &'static [u8],
+        pub history_checksum: [u8; 32],
+    }
+}
