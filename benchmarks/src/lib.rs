@@ -10,14 +10,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use migrate_rules::expand::{self, Host, Tracking};
 use migrate_runtime::rusqlite::{self, Connection};
 use migrate_runtime::{Migrations, UpToDateCheck};
-
-/// The expansion of `embed_migrations!`, compiled here as a plain module so that its
-/// functions can be called directly (a proc-macro crate exports nothing else).
-#[path = "../../migrate-macros/src/embed/mod.rs"]
-#[allow(dead_code)]
-pub mod embed;
 
 /// The set sizes of the full run.
 pub const FULL_SIZES: [usize; 5] = [10, 100, 1000, 5000, 10000];
@@ -344,9 +339,9 @@ pub fn user_table_count(conn: &Connection) -> rusqlite::Result<i64> {
 /// When the expansion reports an error (the generated set is valid, so that is a bug).
 pub fn expand(root: &Path) -> proc_macro2::TokenStream {
     let input = quote::quote!("migrations");
-    let host = embed::Host {
+    let host = Host {
         manifest_dir: root.to_path_buf(),
-        tracking: embed::Tracking::BuildScript,
+        tracking: Tracking::BuildScript,
     };
-    embed::expand_with(input, &host).expect("expansion succeeds")
+    expand::expand_with(input, &host).expect("expansion succeeds")
 }

@@ -1,19 +1,29 @@
 //! The procedural macro behind `migrate_runtime::embed_migrations!`.
 //!
 //! Use it through `migrate-runtime`, which documents it and provides the types the expansion
-//! names. This crate is only the entry point; the work happens in plain functions over
-//! `proc_macro2` (see `embed`), which unit tests and benchmarks call directly.
+//! names. This crate is only the entry point: the expansion is `migrate_rules::expand` (feature
+//! `expand`), plain functions over `proc_macro2` that unit tests and benchmarks call directly.
+//! What stays here is what needs the `proc_macro` crate itself: the entry point, and on nightly
+//! with `--cfg migrate_unstable` the compiler's path tracking.
 
 #![cfg_attr(migrate_unstable, feature(proc_macro_tracked_path))]
 
+use migrate_rules::expand::{self, Tracking};
 use proc_macro::TokenStream;
-
-mod embed;
 
 /// Embeds a directory of SQL migrations; see `migrate_runtime::embed_migrations!`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
-    embed::expand(input.into())
-        .unwrap_or_else(embed::error_placeholder)
+    expand::expand(input.into(), tracking())
+        .unwrap_or_else(expand::error_placeholder)
         .into()
+}
+
+/// The compiler tracks the directory on nightly with `--cfg migrate_unstable`; otherwise the
+/// calling crate's build script must.
+fn tracking() -> Tracking {
+    #[cfg(migrate_unstable)]
+    return Tracking::Compiler(|path| proc_macro::tracked::path(path));
+    #[cfg(not(migrate_unstable))]
+    Tracking::BuildScript
 }

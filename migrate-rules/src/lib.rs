@@ -8,8 +8,11 @@
 //! - [`checksum`]: `sha256:<hex>` of the normalized SQL, and the history checksum chain.
 //! - [`split`]: an SQL statement splitter that follows SQLite's lexical rules.
 //! - [`set`]: validation of a whole directory, reporting every problem at once.
+//! - [`packed`]: the layout the macro embeds and the runtime reads.
+//! - `expand` (feature `expand`, off by default): the expansion of `embed_migrations!` over
+//!   `proc_macro2`, which `migrate-macros` wraps; only this feature adds `syn`.
 //!
-//! This crate has no dependency on `proc_macro` or SQLite.
+//! This crate never names the `proc_macro` crate and has no dependency on SQLite.
 //!
 //! ```
 //! use migrate_rules::{Entry, MigrationSet};
@@ -27,6 +30,8 @@
 #![warn(missing_docs)]
 
 pub mod checksum;
+#[cfg(feature = "expand")]
+pub mod expand;
 pub mod name;
 pub mod packed;
 pub mod set;

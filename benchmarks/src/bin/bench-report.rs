@@ -657,7 +657,7 @@ impl Table {
                 3,
             ),
             (
-                "macro expansion (`embed::expand_with`, release build of the expander)",
+                "macro expansion (`expand::expand_with`, release build of the expander)",
                 "ms",
                 value("expand", ms),
                 "< 1000 ms at N = 10000",

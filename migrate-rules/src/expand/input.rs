@@ -4,9 +4,9 @@ use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
 /// The parsed arguments of `embed_migrations!("path")`.
-pub struct MacroInput {
+pub(super) struct MacroInput {
     /// The directory, relative to the calling crate's `Cargo.toml`. Errors point at it.
-    pub path: LitStr,
+    pub(super) path: LitStr,
 }
 
 impl Parse for MacroInput {

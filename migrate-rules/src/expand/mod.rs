@@ -1,7 +1,29 @@
-//! `embed_migrations!` in three stages, each a plain function over `proc_macro2`:
-//! `input` parses the invocation, `load` validates the directory with `migrate-rules`'s
-//! rules, `tokens` writes the embedded set; `rebuild` decides how the build is told to
-//! re-run the macro when the directory changes.
+//! The expansion of `embed_migrations!` (feature `expand`), as plain functions over
+//! `proc_macro2`, so that the proc-macro crate `migrate-macros` is only a shim and benchmarks
+//! and tests call the same code directly.
+//!
+//! Three stages: `input` parses the invocation, `load` validates the directory with this
+//! crate's rules (every problem combined into one [`syn::Error`] at the path literal),
+//! `tokens` writes the embedded set; `rebuild` decides how the build is told to re-run the
+//! macro when the directory changes.
+//!
+//! This module never names the `proc_macro` crate: what needs it (the compiler's path tracking
+//! on nightly) is passed in by the macro through [`Tracking::Compiler`].
+//!
+//! ```
+//! use migrate_rules::expand::{Host, Tracking, expand_with};
+//!
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("migrations"))?;
+//! std::fs::write(dir.path().join("migrations/0001_a.sql"), "CREATE TABLE a (x);")?;
+//! let host = Host {
+//!     manifest_dir: dir.path().to_path_buf(),
+//!     tracking: Tracking::BuildScript,
+//! };
+//! let tokens = expand_with(quote::quote!("migrations"), &host)?.to_string();
+//! assert!(tokens.contains("__from_embedded"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod input;
 mod load;
@@ -13,7 +35,7 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-pub use self::input::MacroInput;
+use self::input::MacroInput;
 pub use self::rebuild::Tracking;
 
 /// Where the expansion runs: the calling crate's directory and how file changes are tracked.
@@ -30,8 +52,9 @@ pub struct Host {
 const TEST_MANIFEST_DIR: &str = "__MIGRATE_MACROS_TEST_MANIFEST_DIR";
 
 impl Host {
-    /// The host of a real macro invocation, from cargo's environment.
-    pub fn from_env() -> syn::Result<Host> {
+    /// The host of a real macro invocation: the manifest directory from cargo's environment,
+    /// and the `tracking` the macro crate chose.
+    pub fn from_env(tracking: Tracking) -> syn::Result<Host> {
         let manifest_dir = std::env::var_os(TEST_MANIFEST_DIR)
             .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
             .ok_or_else(|| {
@@ -42,14 +65,14 @@ impl Host {
             })?;
         Ok(Host {
             manifest_dir: PathBuf::from(manifest_dir),
-            tracking: Tracking::detect(),
+            tracking,
         })
     }
 }
 
-/// Expands `embed_migrations!(...)` in the calling crate's environment.
-pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
-    expand_with(input, &Host::from_env()?)
+/// Expands `embed_migrations!(...)` in the calling crate's environment ([`Host::from_env`]).
+pub fn expand(input: TokenStream, tracking: Tracking) -> syn::Result<TokenStream> {
+    expand_with(input, &Host::from_env(tracking)?)
 }
 
 /// Expands `embed_migrations!(...)` for an explicit [`Host`].
@@ -93,8 +116,8 @@ fn resolve(manifest_dir: &Path, path: &str) -> PathBuf {
 mod tests {
     use std::fs;
 
-    use migrate_rules::MigrationSet;
-    use migrate_rules::packed::PackedSet;
+    use crate::MigrationSet;
+    use crate::packed::PackedSet;
     use proc_macro2::Literal;
     use quote::quote;
 

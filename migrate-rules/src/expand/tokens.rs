@@ -1,17 +1,17 @@
-//! Writing the embedded set: a handful of literals in `migrate-rules`'s packed layout, however
+//! Writing the embedded set: a handful of literals in the [packed](crate::packed) layout, however
 //! many migrations there are, so the compiler's work stays small.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 
-use migrate_rules::MigrationSet;
-use migrate_rules::packed::PackedSet;
+use crate::MigrationSet;
+use crate::packed::PackedSet;
 
 use super::MacroInput;
 use super::rebuild::RebuildPlan;
 
 /// The expression of type `migrate_runtime::Migrations` for a validated set.
-pub fn expand(
+pub(super) fn expand(
     set: &MigrationSet,
     rebuild: &RebuildPlan,
     input: &MacroInput,

@@ -1,14 +1,15 @@
-//! Validation: the directory is read and checked by `migrate-rules`, the same function
+//! Validation: the directory is read and checked by [`MigrationSet::from_dir`], the same
+//! function
 //! `Migrations::from_dir` uses at run time, and every problem becomes a compiler error.
 
 use std::path::Path;
 
-use migrate_rules::MigrationSet;
+use crate::MigrationSet;
 
 use super::MacroInput;
 
 /// Reads and validates the set; all problems are combined into one error at the path literal.
-pub fn load(dir: &Path, input: &MacroInput) -> syn::Result<MigrationSet> {
+pub(super) fn load(dir: &Path, input: &MacroInput) -> syn::Result<MigrationSet> {
     MigrationSet::from_dir(dir).map_err(|problems| {
         let span = input.path.span();
         problems

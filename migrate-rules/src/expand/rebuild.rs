@@ -6,48 +6,38 @@
 //! the line is there; when it is not, the expansion tracks each file with `include_bytes!` (so
 //! edits are still seen) and emits a warning that says exactly what to add, because additions,
 //! removals and renames would otherwise be missed silently. On nightly with
-//! `--cfg migrate_unstable`, `proc_macro::tracked::path` registers the directory and no build
-//! script is needed.
+//! `--cfg migrate_unstable`, the macro crate passes [`Tracking::Compiler`] with a function that
+//! calls `proc_macro::tracked::path`, which registers the directory: no build script is needed.
 
 use std::path::{Path, PathBuf};
 
-use migrate_rules::MigrationSet;
+use crate::MigrationSet;
 
 use super::{Host, MacroInput, resolve};
 
 /// How the build is told about changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Tracking {
-    /// The compiler tracks the directory itself (nightly, `--cfg migrate_unstable`).
-    #[cfg_attr(not(migrate_unstable), allow(dead_code))]
-    Compiler,
+    /// The compiler tracks the directory itself (nightly, `--cfg migrate_unstable`): the
+    /// function is called with the directory, then with each migration file (paths that are
+    /// not UTF-8 are skipped). `migrate-macros` passes one that calls
+    /// `proc_macro::tracked::path`, which only a proc-macro crate can name.
+    Compiler(fn(&str)),
     /// A `cargo:rerun-if-changed` rule in the calling crate's build script is needed.
     BuildScript,
 }
 
-impl Tracking {
-    /// [`Tracking::Compiler`] when built with `--cfg migrate_unstable` inside a real macro
-    /// invocation, otherwise [`Tracking::BuildScript`].
-    pub fn detect() -> Self {
-        #[cfg(migrate_unstable)]
-        if proc_macro::is_available() {
-            return Tracking::Compiler;
-        }
-        Tracking::BuildScript
-    }
-}
-
 /// What the expansion must add so that the next build notices changes.
 #[derive(Debug, Default)]
-pub struct RebuildPlan {
+pub(super) struct RebuildPlan {
     /// Files to read with `include_bytes!`, which makes rustc track them.
-    pub include_files: Vec<PathBuf>,
+    pub(super) include_files: Vec<PathBuf>,
     /// A warning to emit, when additions or removals would go unnoticed.
-    pub warning: Option<String>,
+    pub(super) warning: Option<String>,
 }
 
 /// Decides the [`RebuildPlan`] for one expansion.
-pub fn plan(
+pub(super) fn plan(
     host: &Host,
     dir: &Path,
     set: &MigrationSet,
@@ -55,8 +45,13 @@ pub fn plan(
 ) -> syn::Result<RebuildPlan> {
     let files = set.files().iter().map(|f| dir.join(f));
     match host.tracking {
-        Tracking::Compiler => {
-            track_with_compiler(dir, files);
+        Tracking::Compiler(track) => {
+            // The directory catches additions, removals and renames; each file, its edits.
+            for path in std::iter::once(dir.to_path_buf()).chain(files) {
+                if let Some(path) = path.to_str() {
+                    track(path);
+                }
+            }
             Ok(RebuildPlan::default())
         }
         Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => {
@@ -80,24 +75,11 @@ pub fn plan(
     }
 }
 
-#[cfg(migrate_unstable)]
-fn track_with_compiler(dir: &Path, files: impl Iterator<Item = PathBuf>) {
-    // Tracking the directory catches additions, removals and renames; each file, its edits.
-    for path in std::iter::once(dir.to_path_buf()).chain(files) {
-        if let Some(path) = path.to_str() {
-            proc_macro::tracked::path(path);
-        }
-    }
-}
-
-#[cfg(not(migrate_unstable))]
-fn track_with_compiler(_dir: &Path, _files: impl Iterator<Item = PathBuf>) {}
-
 /// True when the calling crate's build script prints `rerun-if-changed` for `dir`.
 ///
 /// Reads the script as text: a literal path is compared with `dir`; a formatted one
 /// (`rerun-if-changed={}`) cannot be checked and is trusted.
-pub fn build_script_tracks(manifest_dir: &Path, dir: &Path) -> bool {
+fn build_script_tracks(manifest_dir: &Path, dir: &Path) -> bool {
     let Some(script) = build_script(manifest_dir) else {
         return false;
     };
@@ -326,11 +308,34 @@ mod tests {
         );
     }
 
+    thread_local! {
+        static TRACKED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn record(path: &str) {
+        TRACKED.with(|tracked| tracked.borrow_mut().push(path.to_owned()));
+    }
+
     #[test]
     fn compiler_tracking_needs_no_build_script() {
-        let krate = calling_crate(&[]);
-        let plan = plan_for(&krate, Tracking::Compiler);
+        let krate = calling_crate(&[
+            ("migrations/0001_a.down.sql", "SELECT 1;"),
+            ("migrations/notes.txt", "ignored"),
+        ]);
+        let plan = plan_for(&krate, Tracking::Compiler(record));
         assert_eq!(plan.warning, None);
         assert!(plan.include_files.is_empty());
+
+        // The directory first, then every migration file, and nothing else.
+        let dir = krate.path().join("migrations");
+        let tracked = TRACKED.with(|tracked| tracked.take());
+        assert_eq!(tracked[0], dir.to_str().unwrap());
+        let mut files = tracked[1..].to_vec();
+        files.sort();
+        assert_eq!(
+            files,
+            [dir.join("0001_a.down.sql"), dir.join("0001_a.sql")]
+                .map(|path| path.to_str().unwrap().to_owned())
+        );
     }
 }
