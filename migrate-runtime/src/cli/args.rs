@@ -7,11 +7,50 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-/// The global options and the subcommand; mount it in an application's own clap command
-/// line (see the [module docs](self)) and pass it to [`run`].
-#[derive(Debug, Clone, clap::Args)]
+/// The options every subcommand takes: `--db`, `--json` and `--quiet`.
+///
+/// They are global (`myapp --db app.db status` and `myapp status --db app.db` both work).
+/// [`Args`] includes them; an application that mounts the subcommands at its own top level
+/// flattens this type into its command line instead of declaring the options again, and runs
+/// a [`Command`] with [`Args::from_parts`]:
+///
+/// ```no_run
+/// use clap::{Parser, Subcommand};
+/// use migrate_runtime::cli;
+///
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     global: cli::GlobalArgs,
+///     #[command(subcommand)]
+///     command: Commands,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum Commands {
+///     /// Serve the application.
+///     Serve,
+///     /// `myapp status`, `myapp apply`, ...: the migration subcommands at the top level.
+///     #[command(flatten)]
+///     Migrate(cli::Command),
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let cli = Cli::parse();
+///     match cli.command {
+///         Commands::Serve => std::process::ExitCode::SUCCESS,
+///         Commands::Migrate(command) => {
+///             cli::run(&MIGRATIONS, cli::Args::from_parts(cli.global, Some(command)))
+///         }
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Default, clap::Args)]
 #[non_exhaustive]
-pub struct Args {
+pub struct GlobalArgs {
     /// The SQLite database file.
     #[arg(long, global = true, env = "MIGRATE_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -23,6 +62,17 @@ pub struct Args {
     /// Print nothing but errors and the answer of `version` (`check` still sets its exit code).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+}
+
+/// The global options and the subcommand: the whole migration command line. Mount it in an
+/// application's own clap command line (see the [module docs](super)) and pass it to
+/// [`run`](super::run).
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct Args {
+    /// `--db`, `--json`, `--quiet`.
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     /// What to do; `status` when omitted.
     #[command(subcommand)]
@@ -42,12 +92,17 @@ impl Args {
     /// let code = migrate_runtime::cli::run(&MIGRATIONS, Args::new("app.db", Command::Status));
     /// ```
     pub fn new(db: impl Into<PathBuf>, command: Command) -> Args {
-        Args {
+        let global = GlobalArgs {
             db: Some(db.into()),
-            json: false,
-            quiet: false,
-            command: Some(command),
-        }
+            ..GlobalArgs::default()
+        };
+        Args::from_parts(global, Some(command))
+    }
+
+    /// The arguments of an application that parsed the [global options](GlobalArgs) and the
+    /// [`Command`] in its own command line; `None` runs `status`.
+    pub fn from_parts(global: GlobalArgs, command: Option<Command>) -> Args {
+        Args { global, command }
     }
 }
 

@@ -174,7 +174,7 @@ use rusqlite::Connection;
 
 use crate::{Error, Event, Migrations};
 
-pub use self::args::{ApplyArgs, Args, Command};
+pub use self::args::{ApplyArgs, Args, Command, GlobalArgs};
 use self::output::Ui;
 
 /// A complete migration tool over `migrations`: parses the process's arguments and runs the
@@ -227,14 +227,15 @@ pub fn main(migrations: &Migrations) -> ExitCode {
 ///
 /// fn main() -> std::process::ExitCode {
 ///     let mut cli = Cli::parse();
-///     cli.migrate.db.get_or_insert_with(|| "app.db".into());
+///     cli.migrate.global.db.get_or_insert_with(|| "app.db".into());
 ///     migrate_runtime::cli::run(&MIGRATIONS, cli.migrate)
 /// }
 /// ```
 pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
-    let ui = Ui::new(args.json, args.quiet);
-    let command = args.command.unwrap_or(Command::Status);
-    match commands::execute(migrations, args.db.as_deref(), command, &ui) {
+    let Args { global, command } = args;
+    let ui = Ui::new(global.json, global.quiet);
+    let command = command.unwrap_or(Command::Status);
+    match commands::execute(migrations, global.db.as_deref(), command, &ui) {
         Ok(code) => code,
         Err(error) => {
             ui.error(&error.to_string());
@@ -274,16 +275,62 @@ pub fn progress(event: Event<'_>) {
 
 #[cfg(test)]
 mod tests {
+    use clap::{CommandFactory, Parser, Subcommand};
+
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
-        #[derive(clap::Parser)]
+        #[derive(Parser)]
         struct Tool {
             #[command(flatten)]
             args: Args,
         }
         Tool::command().debug_assert();
+    }
+
+    /// An application with the global options at its own top level, and the subcommands both
+    /// there and under `migrate`, as the demo mounts them.
+    #[derive(Parser)]
+    struct App {
+        #[command(flatten)]
+        global: GlobalArgs,
+        #[command(subcommand)]
+        command: Option<AppCommand>,
+    }
+
+    #[derive(Subcommand)]
+    enum AppCommand {
+        Migrate {
+            #[command(subcommand)]
+            command: Option<Command>,
+        },
+        #[command(flatten)]
+        Tool(Command),
+    }
+
+    #[test]
+    fn global_options_flatten_into_an_application() {
+        App::command().debug_assert();
+        for line in [
+            "app --db x.db --json status",
+            "app status --db x.db --json",
+            "app migrate --json status --db x.db",
+            "app --json migrate --db x.db",
+        ] {
+            let app = App::try_parse_from(line.split(' ')).unwrap();
+            assert_eq!(app.global.db.as_deref(), Some(Path::new("x.db")), "{line}");
+            assert!(app.global.json && !app.global.quiet, "{line}");
+            let command = match app.command {
+                Some(AppCommand::Migrate { command }) => command,
+                Some(AppCommand::Tool(command)) => Some(command),
+                None => None,
+            };
+            let args = Args::from_parts(app.global, command);
+            assert!(
+                matches!(args.command, Some(Command::Status) | None),
+                "{line}"
+            );
+        }
     }
 }
