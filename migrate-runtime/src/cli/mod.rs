@@ -43,6 +43,10 @@
 //! }
 //! ```
 //!
+//! To have `--db`, `--json` and `--quiet` at the application's top level as well (`myapp
+//! --db app.db status`), flatten [`GlobalArgs`] into its command line; its example mounts the
+//! subcommands that way.
+//!
 //! # Subcommands
 //!
 //! | command | what it does |
@@ -160,11 +164,13 @@
 //! "not_verified": [{"version", "file"}], "backup", "current_version"}`); those shapes may
 //! still change.
 
-mod args;
-mod commands;
-mod error;
-mod json;
-mod output;
+// Imports go one way: `commands` uses the other modules, which use only the library's public
+// API; `args` describes the command line and knows nothing that runs it.
+mod args; // the clap types
+mod commands; // one function per subcommand
+mod error; // CliError: why a subcommand failed, and its exit code
+mod json; // one type per `--json` document
+mod output; // colours, tables, progress lines
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -3,7 +3,8 @@
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
-use super::{Database, ask};
+use super::database::Database;
+use super::prompt::ask;
 use crate::cli::args::ApplyArgs;
 use crate::cli::error::CliError;
 use crate::cli::json;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::Database;
+use super::database::Database;
 use crate::cli::error::CliError;
 use crate::cli::json::{self, CheckResult};
 use crate::cli::output::{Ui, list, plural};

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{Database, confirm};
+use super::database::Database;
+use super::prompt::confirm;
 use crate::Migrations;
 use crate::cli::error::CliError;
 use crate::cli::json;
