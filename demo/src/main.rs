@@ -5,7 +5,7 @@
 //! application's own command line; its subcommands also work at the top level
 //! (`demo status`, `demo check`, `demo --json history`), as a tool built with `cli::main` has them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -13,26 +13,18 @@ use migrate_runtime::{Migrations, cli, rusqlite::Connection};
 
 static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("../migrations");
 
+/// Where the shop keeps its data when neither `--db` nor `MIGRATE_DB` says otherwise.
+const DEFAULT_DB: &str = "demo.db";
+
 #[derive(Parser)]
 #[command(about = "A small bookshop that embeds its migrations")]
+// The library's `--db` has no default: a migration tool must not guess the database. The shop
+// has one, so it adds it here, where `--help` shows it.
+#[command(mut_arg("db", |db| db.default_value(DEFAULT_DB)))]
 struct Cli {
-    /// The database file.
-    #[arg(
-        long,
-        global = true,
-        env = "MIGRATE_DB",
-        default_value = "demo.db",
-        value_name = "PATH"
-    )]
-    db: PathBuf,
-
-    /// Print JSON on standard output (for the migration subcommands).
-    #[arg(long, global = true)]
-    json: bool,
-
-    /// Print nothing but errors (for the migration subcommands).
-    #[arg(long, short, global = true)]
-    quiet: bool,
+    /// `--db`, `--json`, `--quiet`, for the shop and every migration subcommand.
+    #[command(flatten)]
+    global: cli::GlobalArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,34 +33,34 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Manage the database schema: status, apply, check, rollback, ...
-    Migrate(cli::Args),
+    Migrate {
+        #[command(subcommand)]
+        command: Option<cli::Command>,
+    },
     /// The same subcommands without the `migrate` prefix.
     #[command(flatten)]
     Tool(cli::Command),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Migrate(mut args)) => {
-            args.db.get_or_insert(cli.db);
-            args.json |= cli.json;
-            args.quiet |= cli.quiet;
-            cli::run(&MIGRATIONS, args)
+    let Cli { global, command } = Cli::parse();
+    match command {
+        Some(Command::Migrate { command }) => {
+            cli::run(&MIGRATIONS, cli::Args::from_parts(global, command))
         }
         Some(Command::Tool(command)) => {
-            let mut args = cli::Args::new(cli.db, command);
-            args.json = cli.json;
-            args.quiet = cli.quiet;
-            cli::run(&MIGRATIONS, args)
+            cli::run(&MIGRATIONS, cli::Args::from_parts(global, Some(command)))
         }
-        None => match shop(&cli.db) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
+        None => {
+            let db = global.db.unwrap_or_else(|| DEFAULT_DB.into());
+            match shop(&db) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 

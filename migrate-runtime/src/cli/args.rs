@@ -1,0 +1,188 @@
+//! The command line's types: what an operator can type, and nothing that runs it.
+//!
+//! These types only describe arguments (clap derives them); the commands that act on them live
+//! in `commands`, which imports this module and never the other way round.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+/// The options every subcommand takes: `--db`, `--json` and `--quiet`.
+///
+/// They are global (`myapp --db app.db status` and `myapp status --db app.db` both work).
+/// [`Args`] includes them; an application that mounts the subcommands at its own top level
+/// flattens this type into its command line instead of declaring the options again, and runs
+/// a [`Command`] with [`Args::from_parts`]:
+///
+/// ```no_run
+/// use clap::{Parser, Subcommand};
+/// use migrate_runtime::cli;
+///
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     global: cli::GlobalArgs,
+///     #[command(subcommand)]
+///     command: Commands,
+/// }
+///
+/// #[derive(Subcommand)]
+/// enum Commands {
+///     /// Serve the application.
+///     Serve,
+///     /// `myapp status`, `myapp apply`, ...: the migration subcommands at the top level.
+///     #[command(flatten)]
+///     Migrate(cli::Command),
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let cli = Cli::parse();
+///     match cli.command {
+///         Commands::Serve => std::process::ExitCode::SUCCESS,
+///         Commands::Migrate(command) => {
+///             cli::run(&MIGRATIONS, cli::Args::from_parts(cli.global, Some(command)))
+///         }
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, Default, clap::Args)]
+#[non_exhaustive]
+pub struct GlobalArgs {
+    /// The SQLite database file.
+    #[arg(long, global = true, env = "MIGRATE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print JSON on standard output (stable shapes for status, version, history, check).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print nothing but errors and the answer of `version` (`check` still sets its exit code).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The global options and the subcommand: the whole migration command line. Mount it in an
+/// application's own clap command line (see the [module docs](super)) and pass it to
+/// [`run`](super::run).
+#[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
+pub struct Args {
+    /// `--db`, `--json`, `--quiet`.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do; `status` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Args {
+    /// Arguments for running `command` on the database `db` from code, without parsing a
+    /// command line.
+    ///
+    /// ```no_run
+    /// use migrate_runtime::cli::{Args, Command};
+    ///
+    /// static MIGRATIONS: migrate_runtime::Migrations =
+    ///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+    ///
+    /// let code = migrate_runtime::cli::run(&MIGRATIONS, Args::new("app.db", Command::Status));
+    /// ```
+    pub fn new(db: impl Into<PathBuf>, command: Command) -> Args {
+        let global = GlobalArgs {
+            db: Some(db.into()),
+            ..GlobalArgs::default()
+        };
+        Args::from_parts(global, Some(command))
+    }
+
+    /// The arguments of an application that parsed the [global options](GlobalArgs) and the
+    /// [`Command`] in its own command line; `None` runs `status`.
+    pub fn from_parts(global: GlobalArgs, command: Option<Command>) -> Args {
+        Args { global, command }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Clone, Subcommand)]
+#[non_exhaustive]
+pub enum Command {
+    /// Show every migration's state, applied time and duration (the default).
+    Status,
+    /// Print the highest applied version.
+    Version,
+    /// Show applied migrations, failed attempts, rollbacks, baselines and repairs.
+    History,
+    /// Apply pending migrations.
+    #[command(visible_aliases = ["run", "up"])]
+    Apply(ApplyArgs),
+    /// Exit 0 when up to date, 2 when migrations are pending, 1 on drift, an unknown applied
+    /// version or an unreadable database.
+    Check,
+    /// Roll back applied migrations above a version with their down files.
+    Rollback {
+        /// The version to roll back to (0: everything).
+        #[arg(long, value_name = "N")]
+        to: i64,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Record versions 1..=N as applied without running them, for a database built before.
+    Baseline {
+        /// The last version the database already has.
+        #[arg(value_name = "N")]
+        version: i64,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Accept this build's checksums for applied migrations whose files changed.
+    Repair {
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Replace the database with a backup file.
+    Restore {
+        /// The backup file.
+        backup: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Create the next-numbered migration file (and its down file).
+    New {
+        /// What the migration does: `A-Z a-z 0-9 _ -`.
+        description: String,
+        /// The migrations directory.
+        #[arg(long, default_value = "migrations")]
+        dir: PathBuf,
+        /// Also create the `.down.sql` file.
+        #[arg(long)]
+        down: bool,
+    },
+    /// Run everything pending in a transaction that is rolled back: a dry run.
+    Verify,
+}
+
+/// Options of `apply`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ApplyArgs {
+    /// Apply up to and including this version only.
+    #[arg(long, value_name = "N")]
+    pub target: Option<i64>,
+    /// Run the pending migrations and roll them back; the database is unchanged.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Back the database up first (beside it, as `<db>.before-v<version>-<time>`, unless a
+    /// path is given).
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub backup: Option<Option<PathBuf>>,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}

@@ -1,0 +1,52 @@
+//! The subcommands: each one opens the database the way it needs, calls the library, and
+//! prints a human summary or its `--json` document.
+//!
+//! Reading commands (`status`, `version`, `history`, `check`, `verify`) never create the
+//! database file; `apply` and `restore` create it; `rollback`, `baseline` and `repair` change an
+//! existing file only. Everything that changes a database but `apply` asks first.
+//!
+//! Each subcommand module uses `database` and `prompt` beside it, never this dispatcher.
+
+mod apply;
+mod database;
+mod new;
+mod prompt;
+mod read;
+mod write;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use self::database::Database;
+use crate::Migrations;
+use crate::cli::args::Command;
+use crate::cli::error::CliError;
+use crate::cli::output::Ui;
+
+/// Runs `command` on the database `db` (`--db`); only `new` needs none.
+pub(crate) fn execute(
+    migrations: &Migrations,
+    db: Option<&Path>,
+    command: Command,
+    ui: &Ui,
+) -> Result<ExitCode, CliError> {
+    let db = || Database::new(db);
+    match command {
+        Command::Status => read::status(migrations, &db()?, ui),
+        Command::Version => read::version(migrations, &db()?, ui),
+        Command::History => read::history(migrations, &db()?, ui),
+        Command::Check => Ok(read::check(migrations, &db()?, ui)),
+        Command::Verify => apply::verify(migrations, &db()?, ui),
+        Command::Apply(args) => apply::apply(migrations, &db()?, &args, ui),
+        Command::Rollback { to, yes } => write::rollback(migrations, &db()?, to, yes, ui),
+        Command::Baseline { version, yes } => write::baseline(migrations, &db()?, version, yes, ui),
+        Command::Repair { yes } => write::repair(migrations, &db()?, yes, ui),
+        Command::Restore { backup, yes } => write::restore(migrations, &db()?, &backup, yes, ui),
+        // Writes files in the migrations directory, not the database.
+        Command::New {
+            description,
+            dir,
+            down,
+        } => new::new_migration(&description, &dir, down, ui),
+    }
+}

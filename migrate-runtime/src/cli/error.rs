@@ -1,0 +1,89 @@
+//! Why a subcommand failed: the library's own [`Error`], or a failure of the command line
+//! itself (no database given, a refused confirmation, the migrations directory).
+//!
+//! Every variant's message is what the operator reads after `error: `, so the wording is part
+//! of the command line's behaviour.
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use migrate_rules::name::NameError;
+
+use crate::Error;
+
+/// A subcommand's failure; [`CliError::exit_code`] says how the process ends.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// The library refused or failed; its message says why.
+    #[error(transparent)]
+    Library(#[from] Error),
+
+    /// Neither `--db` nor `MIGRATE_DB`.
+    #[error("no database given: pass --db PATH or set the environment variable MIGRATE_DB")]
+    NoDatabase,
+
+    /// SQLite could not open (or set up) the database file.
+    #[error("cannot open `{}`: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
+    /// A command that changes an existing database was pointed at a missing file: creating an
+    /// empty one would only hide the typo.
+    #[error("`{}`: no such database file", .0.display())]
+    NoSuchDatabase(PathBuf),
+
+    /// `restore` was given a backup that is not a file.
+    #[error("`{}`: no such backup file", .0.display())]
+    NoSuchBackup(PathBuf),
+
+    /// A confirmation was needed and nobody can give it.
+    #[error(
+        "refusing to {action} without confirmation: standard input is not a terminal; pass --yes"
+    )]
+    NotConfirmable { action: String },
+
+    /// The operator's answer could not be read.
+    #[error("cannot read the answer: {0}")]
+    Answer(io::Error),
+
+    /// The operator answered no.
+    #[error("aborted: nothing was changed")]
+    Refused,
+
+    /// `new` was given a description the file-name rules reject.
+    #[error("invalid description `{description}`: {reason}")]
+    InvalidDescription {
+        description: String,
+        reason: NameError,
+    },
+
+    /// Reading or writing the migrations directory failed.
+    #[error("`{}`: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+
+    /// `new` never overwrites a migration.
+    #[error("`{}` already exists", .0.display())]
+    AlreadyExists(PathBuf),
+
+    /// The highest version is `i64::MAX`.
+    #[error("no version is left after the highest one")]
+    NoVersionLeft,
+}
+
+impl CliError {
+    /// The process's exit code for this failure. Every failure is 1: 2 is reserved for usage
+    /// errors (clap's convention) and for `check` with pending migrations, which is an answer,
+    /// not a failure.
+    pub(crate) fn exit_code(&self) -> ExitCode {
+        ExitCode::FAILURE
+    }
+
+    /// An I/O failure on `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> CliError {
+        let path = path.into();
+        move |source| CliError::Io { path, source }
+    }
+}

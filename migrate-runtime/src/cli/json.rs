@@ -1,0 +1,344 @@
+//! The `--json` documents: one type per shape, borrowed from the library's reports.
+//!
+//! The shapes are a promise to monitoring scripts (see the [module docs](super)), so they are
+//! written out here rather than derived from the library's types: a field renamed in the
+//! library cannot change them.
+//!
+//! Field order is output order. `status` lists its fields in the order of the library's
+//! report; every other shape was first written through `serde_json::Value`, whose keys come
+//! out sorted, so their fields are declared alphabetically to keep each document
+//! byte-for-byte the same.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::{AppliedMigration, Drift, HistoryEntry, MigrationStatus, Report, StatusCounts};
+
+/// `status`.
+#[derive(Serialize)]
+pub(crate) struct Status<'a> {
+    pub database: &'a str,
+    pub current_version: i64,
+    pub latest_version: i64,
+    pub migrations: Vec<MigrationRow<'a>>,
+    pub holes: &'a [i64],
+    pub counts: Counts,
+}
+
+impl<'a> Status<'a> {
+    pub(crate) fn new(database: &'a str, status: &'a crate::Status) -> Self {
+        Status {
+            database,
+            current_version: status.current_version,
+            latest_version: status.latest_version,
+            migrations: status.migrations.iter().map(MigrationRow::from).collect(),
+            holes: &status.holes,
+            counts: Counts::from(status.counts),
+        }
+    }
+}
+
+/// One migration of `status`.
+#[derive(Serialize)]
+pub(crate) struct MigrationRow<'a> {
+    pub version: i64,
+    pub name: &'a str,
+    pub file: Option<&'a str>,
+    pub state: &'static str,
+    pub applied_at: Option<&'a str>,
+    pub duration_ms: Option<i64>,
+    pub checksum: Option<&'a str>,
+    pub applied_checksum: Option<&'a str>,
+    pub has_down: bool,
+    pub detail: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> From<&'a MigrationStatus> for MigrationRow<'a> {
+    fn from(m: &'a MigrationStatus) -> Self {
+        MigrationRow {
+            version: m.version,
+            name: &m.name,
+            file: m.file.as_deref(),
+            state: m.state.as_str(),
+            applied_at: m.applied_at.as_deref(),
+            duration_ms: m.duration_ms,
+            checksum: m.checksum.as_deref(),
+            applied_checksum: m.applied_checksum.as_deref(),
+            has_down: m.has_down,
+            detail: m.detail.as_deref(),
+            error: m.error.as_deref(),
+        }
+    }
+}
+
+/// How many migrations of `status` are in each state.
+#[derive(Serialize)]
+pub(crate) struct Counts {
+    pub applied: usize,
+    pub pending: usize,
+    pub drifted: usize,
+    pub incomplete: usize,
+    pub unknown: usize,
+}
+
+impl From<StatusCounts> for Counts {
+    fn from(c: StatusCounts) -> Self {
+        Counts {
+            applied: c.applied,
+            pending: c.pending,
+            drifted: c.drifted,
+            incomplete: c.incomplete,
+            unknown: c.unknown,
+        }
+    }
+}
+
+/// `version`.
+#[derive(Serialize)]
+pub(crate) struct Version<'a> {
+    pub current_version: i64,
+    pub database: &'a str,
+    pub latest_version: i64,
+}
+
+/// `history`.
+#[derive(Serialize)]
+pub(crate) struct History<'a> {
+    pub database: &'a str,
+    pub events: Vec<HistoryEvent<'a>>,
+}
+
+impl<'a> History<'a> {
+    pub(crate) fn new(database: &'a str, events: &'a [HistoryEntry]) -> Self {
+        History {
+            database,
+            events: events.iter().map(HistoryEvent::from).collect(),
+        }
+    }
+}
+
+/// One event of `history`.
+#[derive(Serialize)]
+pub(crate) struct HistoryEvent<'a> {
+    pub at: &'a str,
+    pub checksum: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub duration_ms: Option<i64>,
+    pub event: &'static str,
+    pub id: i64,
+    pub name: Option<&'a str>,
+    pub version: Option<i64>,
+}
+
+impl<'a> From<&'a HistoryEntry> for HistoryEvent<'a> {
+    fn from(e: &'a HistoryEntry) -> Self {
+        HistoryEvent {
+            at: &e.at,
+            checksum: e.checksum.as_deref(),
+            detail: e.detail.as_deref(),
+            duration_ms: e.duration_ms,
+            event: e.event.as_str(),
+            id: e.id,
+            name: e.name.as_deref(),
+            version: e.version,
+        }
+    }
+}
+
+/// `check`'s verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CheckResult {
+    UpToDate,
+    Pending,
+    Error,
+}
+
+impl CheckResult {
+    /// The process's exit code, also written in the document so that a script reading only
+    /// the JSON sees it.
+    pub(crate) fn exit_code(self) -> u8 {
+        match self {
+            CheckResult::UpToDate => 0,
+            CheckResult::Error => 1,
+            CheckResult::Pending => 2,
+        }
+    }
+}
+
+/// `check`, for a database that was read and for one that could not be.
+#[derive(Serialize)]
+pub(crate) struct Check<'a> {
+    /// `None` when the database could not be read.
+    pub current_version: Option<i64>,
+    pub database: &'a str,
+    pub drifted: Vec<i64>,
+    pub exit_code: u8,
+    pub holes: Vec<i64>,
+    pub incomplete: Vec<i64>,
+    pub latest_version: i64,
+    pub message: &'a str,
+    pub pending: Vec<i64>,
+    pub result: CheckResult,
+    pub unknown: Vec<i64>,
+}
+
+impl<'a> Check<'a> {
+    /// The database could not be read: no version, empty lists, the error as the message.
+    pub(crate) fn unreadable(database: &'a str, latest_version: i64, message: &'a str) -> Self {
+        Check {
+            current_version: None,
+            database,
+            drifted: Vec::new(),
+            exit_code: CheckResult::Error.exit_code(),
+            holes: Vec::new(),
+            incomplete: Vec::new(),
+            latest_version,
+            message,
+            pending: Vec::new(),
+            result: CheckResult::Error,
+            unknown: Vec::new(),
+        }
+    }
+}
+
+/// `apply` and `verify`.
+#[derive(Serialize)]
+pub(crate) struct Run<'a> {
+    pub applied: Vec<Applied<'a>>,
+    pub backup: Option<String>,
+    /// `None` for a dry run, which leaves the database where it was.
+    pub current_version: Option<i64>,
+    pub database: &'a str,
+    pub dry_run: bool,
+    pub not_verified: Vec<MigrationRef<'a>>,
+}
+
+impl<'a> Run<'a> {
+    pub(crate) fn new(database: &'a str, report: &'a Report, current_version: Option<i64>) -> Self {
+        Run {
+            applied: report.applied.iter().map(Applied::from).collect(),
+            backup: report.backup.as_deref().map(display),
+            current_version,
+            database,
+            dry_run: report.dry_run,
+            not_verified: report
+                .not_verified
+                .iter()
+                .map(|m| MigrationRef {
+                    file: &m.file,
+                    version: m.version,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A migration applied by `apply` or rolled back by `rollback`.
+#[derive(Serialize)]
+pub(crate) struct Applied<'a> {
+    pub duration_ms: u64,
+    pub file: &'a str,
+    pub name: &'a str,
+    pub version: i64,
+}
+
+impl<'a> From<&'a AppliedMigration> for Applied<'a> {
+    fn from(m: &'a AppliedMigration) -> Self {
+        Applied {
+            // Saturates instead of wrapping: no migration runs for 584 million years.
+            duration_ms: u64::try_from(m.duration.as_millis()).unwrap_or(u64::MAX),
+            file: &m.file,
+            name: &m.name,
+            version: m.version,
+        }
+    }
+}
+
+/// A migration named by its version and file.
+#[derive(Serialize)]
+pub(crate) struct MigrationRef<'a> {
+    pub file: &'a str,
+    pub version: i64,
+}
+
+/// `rollback`.
+#[derive(Serialize)]
+pub(crate) struct Rollback<'a> {
+    pub current_version: i64,
+    pub database: &'a str,
+    pub rolled_back: Vec<Applied<'a>>,
+}
+
+/// `baseline`.
+#[derive(Serialize)]
+pub(crate) struct Baseline<'a> {
+    pub baselined: i64,
+    pub current_version: i64,
+    pub database: &'a str,
+}
+
+/// `repair`.
+#[derive(Serialize)]
+pub(crate) struct Repair<'a> {
+    pub accepted: Vec<Accepted<'a>>,
+    pub database: &'a str,
+    pub recorded: Vec<MigrationRef<'a>>,
+}
+
+/// A changed checksum that `repair` accepted.
+#[derive(Serialize)]
+pub(crate) struct Accepted<'a> {
+    pub applied_checksum: &'a str,
+    pub checksum: String,
+    pub file: &'a str,
+    pub version: i64,
+}
+
+impl<'a> From<&'a Drift> for Accepted<'a> {
+    fn from(d: &'a Drift) -> Self {
+        Accepted {
+            applied_checksum: &d.applied,
+            checksum: d.embedded.to_string(),
+            file: &d.migration.file,
+            version: d.migration.version,
+        }
+    }
+}
+
+/// `restore`.
+#[derive(Serialize)]
+pub(crate) struct Restore<'a> {
+    pub current_version: i64,
+    pub database: &'a str,
+    pub restored_from: String,
+}
+
+/// `new`.
+#[derive(Serialize)]
+pub(crate) struct New<'a> {
+    pub created: &'a [String],
+    pub version: i64,
+}
+
+/// A path as the human output shows it.
+pub(crate) fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins the bytes of a documented shape: the declaration order is the output order.
+    #[test]
+    fn check_keeps_its_key_order() {
+        let check = Check::unreadable("app.db", 3, "cannot open");
+        assert_eq!(
+            serde_json::to_string(&check).unwrap(),
+            r#"{"current_version":null,"database":"app.db","drifted":[],"exit_code":1,"holes":[],"incomplete":[],"latest_version":3,"message":"cannot open","pending":[],"result":"error","unknown":[]}"#
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! The command-line front end (feature `cli`): the application's own binary becomes the
+//! operator's tool.
+//!
+//! A complete tool in one line:
+//!
+//! ```no_run
+//! static MIGRATIONS: migrate_runtime::Migrations =
+//!     migrate_runtime::embed_migrations!("tests/doc_migrations");
+//!
+//! fn main() -> std::process::ExitCode {
+//!     migrate_runtime::cli::main(&MIGRATIONS)
+//! }
+//! ```
+//!
+//! An application with its own clap command line mounts the same subcommands under its own,
+//! as `myapp migrate ...`:
+//!
+//! ```no_run
+//! use clap::{Parser, Subcommand};
+//!
+//! static MIGRATIONS: migrate_runtime::Migrations =
+//!     migrate_runtime::embed_migrations!("tests/doc_migrations");
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(subcommand)]
+//!     command: Commands,
+//! }
+//!
+//! #[derive(Subcommand)]
+//! enum Commands {
+//!     /// Serve the application.
+//!     Serve,
+//!     /// Manage the database schema.
+//!     Migrate(migrate_runtime::cli::Args),
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     match Cli::parse().command {
+//!         Commands::Serve => std::process::ExitCode::SUCCESS,
+//!         Commands::Migrate(args) => migrate_runtime::cli::run(&MIGRATIONS, args),
+//!     }
+//! }
+//! ```
+//!
+//! To have `--db`, `--json` and `--quiet` at the application's top level as well (`myapp
+//! --db app.db status`), flatten [`GlobalArgs`] into its command line; its example mounts the
+//! subcommands that way.
+//!
+//! # Subcommands
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `status` (the default) | a table of every migration: state, applied time, duration |
+//! | `version` | the highest applied version |
+//! | `history` | applied migrations, failed attempts, rollbacks, baselines, repairs, oldest first |
+//! | `apply` (`run`, `up`) `[--target N] [--dry-run] [--backup [PATH]] [--yes]` | applies pending migrations, one progress line each |
+//! | `check` | exit 0 when up to date, 2 when migrations are pending, 1 on drift, an unknown applied version, a hole, a failed no-transaction migration or an unreadable database |
+//! | `rollback --to N [--yes]` | runs down files from the newest applied down to N+1 |
+//! | `baseline N [--yes]` | records 1..=N as applied without running them |
+//! | `repair [--yes]` | accepts this build's checksums for changed applied migrations |
+//! | `restore BACKUP [--yes]` | replaces the database with a backup file |
+//! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
+//! | `verify` | dry run of everything pending: runs it and rolls back; the file is unchanged |
+//!
+//! Global options: `--db PATH` (or the environment variable `MIGRATE_DB`), `--json`,
+//! `--quiet` (`-q`: nothing but errors and the answer of `version`; `check` still sets its
+//! exit code).
+//!
+//! `apply` asks for confirmation when standard input is a terminal, unless `--yes`.
+//! `rollback`, `baseline`, `repair` and `restore` ask too, and refuse to run without `--yes`
+//! when standard input is not a terminal. Colors are used only when standard output is a
+//! terminal and `NO_COLOR` is unset or empty.
+//!
+//! `status`, `version`, `history` and `check` never create the database file: on a missing
+//! file they report every migration pending. `apply` creates it; `verify` and
+//! `apply --dry-run` work on an empty in-memory database instead of creating it.
+//!
+//! # Exit codes
+//! 0 on success; 1 on any error (the library's message is printed on standard error), a
+//! refused confirmation, and `check`'s failing states; 2 for `check` with pending migrations
+//! and for command-line usage errors (clap's convention).
+//!
+//! # JSON (`--json`)
+//! One JSON document on standard output. The shapes of `status`, `version`, `history` and
+//! `check` are stable: fields may be added, none removed or changed. Times are UTC ISO 8601
+//! with milliseconds; `null` where a value does not apply.
+//!
+//! `status`:
+//! ```json
+//! {
+//!   "database": "app.db",
+//!   "current_version": 2,
+//!   "latest_version": 3,
+//!   "migrations": [
+//!     {
+//!       "version": 1,
+//!       "name": "create_notes",
+//!       "file": "0001_create_notes.sql",
+//!       "state": "applied",
+//!       "applied_at": "2026-11-21T06:30:00.123Z",
+//!       "duration_ms": 3,
+//!       "checksum": "sha256:...",
+//!       "applied_checksum": "sha256:...",
+//!       "has_down": false,
+//!       "detail": null,
+//!       "error": null
+//!     }
+//!   ],
+//!   "holes": [],
+//!   "counts": { "applied": 2, "pending": 1, "drifted": 0, "incomplete": 0, "unknown": 0 }
+//! }
+//! ```
+//! `state` is one of `applied`, `pending`, `drifted`, `incomplete`, `unknown`. Unknown applied
+//! versions come after this build's migrations, with `file` and `checksum` `null`.
+//!
+//! `version`:
+//! ```json
+//! { "database": "app.db", "current_version": 2, "latest_version": 3 }
+//! ```
+//!
+//! `history`:
+//! ```json
+//! {
+//!   "database": "app.db",
+//!   "events": [
+//!     {
+//!       "id": 1,
+//!       "event": "applied",
+//!       "version": 1,
+//!       "name": "create_notes",
+//!       "checksum": "sha256:...",
+//!       "at": "2026-11-21T06:30:00.123Z",
+//!       "duration_ms": 3,
+//!       "detail": null
+//!     }
+//!   ]
+//! }
+//! ```
+//! `event` is one of `applied`, `failed`, `rolled_back`, `baselined`, `repaired`.
+//!
+//! `check`:
+//! ```json
+//! {
+//!   "database": "app.db",
+//!   "result": "pending",
+//!   "exit_code": 2,
+//!   "current_version": 2,
+//!   "latest_version": 3,
+//!   "pending": [3],
+//!   "drifted": [],
+//!   "unknown": [],
+//!   "holes": [],
+//!   "incomplete": [],
+//!   "message": "1 migration pending (database at version 2 of 3)"
+//! }
+//! ```
+//! `result` is `up_to_date` (exit 0), `pending` (exit 2) or `error` (exit 1). When the
+//! database cannot be read, `current_version` is `null`, the lists are empty and `message` is
+//! the error.
+//!
+//! Other commands print a JSON summary of what they did (`apply` and `verify`:
+//! `{"database", "dry_run", "applied": [{"version", "name", "file", "duration_ms"}],
+//! "not_verified": [{"version", "file"}], "backup", "current_version"}`); those shapes may
+//! still change.
+
+// Imports go one way: `commands` uses the other modules, which use only the library's public
+// API; `args` describes the command line and knows nothing that runs it.
+mod args; // the clap types
+mod commands; // one function per subcommand
+mod error; // CliError: why a subcommand failed, and its exit code
+mod json; // one type per `--json` document
+mod output; // colours, tables, progress lines
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::FromArgMatches;
+use rusqlite::Connection;
+
+use crate::{Error, Event, Migrations};
+
+pub use self::args::{ApplyArgs, Args, Command, GlobalArgs};
+use self::output::Ui;
+
+/// A complete migration tool over `migrations`: parses the process's arguments and runs the
+/// subcommand.
+///
+/// ```no_run
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// fn main() -> std::process::ExitCode {
+///     migrate_runtime::cli::main(&MIGRATIONS)
+/// }
+/// ```
+pub fn main(migrations: &Migrations) -> ExitCode {
+    let name = std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "migrate".to_owned());
+    let command = <Args as clap::Args>::augment_args(clap::Command::new("migrate").bin_name(name))
+        .about("Apply and inspect the database migrations embedded in this program");
+    let args = command
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches));
+    match args {
+        Ok(args) => run(migrations, args),
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+        }
+    }
+}
+
+/// Runs one subcommand; for applications that parse [`Args`] in their own command line.
+///
+/// ```no_run
+/// use clap::Parser;
+///
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     migrate: migrate_runtime::cli::Args,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let mut cli = Cli::parse();
+///     cli.migrate.global.db.get_or_insert_with(|| "app.db".into());
+///     migrate_runtime::cli::run(&MIGRATIONS, cli.migrate)
+/// }
+/// ```
+pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
+    let Args { global, command } = args;
+    let ui = Ui::new(global.json, global.quiet);
+    let command = command.unwrap_or(Command::Status);
+    match commands::execute(migrations, global.db.as_deref(), command, &ui) {
+        Ok(code) => code,
+        Err(error) => {
+            ui.error(&error.to_string());
+            error.exit_code()
+        }
+    }
+}
+
+/// Prints the status table of a database (as the `status` subcommand does), for applications
+/// that show it themselves, e.g. after applying at start-up.
+///
+/// # Errors
+/// As [`Migrations::status`].
+pub fn print_status(migrations: &Migrations, conn: &Connection) -> Result<(), Error> {
+    let status = migrations.status(conn)?;
+    let database = conn.path().filter(|p| !p.is_empty()).unwrap_or(":memory:");
+    Ui::new(false, false).status_table(database, &status);
+    Ok(())
+}
+
+/// A progress printer for [`Runner::on_event`](crate::Runner::on_event): one line per
+/// migration, as `apply` prints them.
+///
+/// ```no_run
+/// # static MIGRATIONS: migrate_runtime::Migrations =
+/// #     migrate_runtime::embed_migrations!("tests/doc_migrations");
+/// let mut conn = migrate_runtime::rusqlite::Connection::open("app.db")?;
+/// MIGRATIONS
+///     .runner()
+///     .on_event(migrate_runtime::cli::progress)
+///     .run(&mut conn)?;
+/// # Ok::<(), migrate_runtime::Error>(())
+/// ```
+pub fn progress(event: Event<'_>) {
+    Ui::new(false, false).progress(event, false);
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser, Subcommand};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        #[derive(Parser)]
+        struct Tool {
+            #[command(flatten)]
+            args: Args,
+        }
+        Tool::command().debug_assert();
+    }
+
+    /// An application with the global options at its own top level, and the subcommands both
+    /// there and under `migrate`, as the demo mounts them.
+    #[derive(Parser)]
+    struct App {
+        #[command(flatten)]
+        global: GlobalArgs,
+        #[command(subcommand)]
+        command: Option<AppCommand>,
+    }
+
+    #[derive(Subcommand)]
+    enum AppCommand {
+        Migrate {
+            #[command(subcommand)]
+            command: Option<Command>,
+        },
+        #[command(flatten)]
+        Tool(Command),
+    }
+
+    #[test]
+    fn global_options_flatten_into_an_application() {
+        App::command().debug_assert();
+        for line in [
+            "app --db x.db --json status",
+            "app status --db x.db --json",
+            "app migrate --json status --db x.db",
+            "app --json migrate --db x.db",
+        ] {
+            let app = App::try_parse_from(line.split(' ')).unwrap();
+            assert_eq!(app.global.db.as_deref(), Some(Path::new("x.db")), "{line}");
+            assert!(app.global.json && !app.global.quiet, "{line}");
+            let command = match app.command {
+                Some(AppCommand::Migrate { command }) => command,
+                Some(AppCommand::Tool(command)) => Some(command),
+                None => None,
+            };
+            let args = Args::from_parts(app.global, command);
+            assert!(
+                matches!(args.command, Some(Command::Status) | None),
+                "{line}"
+            );
+        }
+    }
+}
