@@ -17,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use migrate_rules::{Checksum, MigrationSet};
+use migrate_test_kit::workspace_root;
 
 /// The toolchain a fixture is built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +50,6 @@ pub struct Build {
     pub success: bool,
     /// Everything cargo and rustc printed: warnings and errors.
     pub stderr: String,
-}
-
-/// The workspace root, where `Cargo.lock` and `target/` are.
-pub fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .expect("the test package is a directory of the workspace")
-        .to_path_buf()
 }
 
 /// True when `rustup run nightly` works on this machine.

@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migrate_bench::{Fixture, ScratchDb};
+use migrate_test_kit::workspace_root;
 
 fn main() {
     let sizes = migrate_bench::sizes(&migrate_bench::FULL_SIZES);
@@ -295,13 +296,6 @@ fn snapshot_head(workspace: &Path, fixtures: &Path) -> PathBuf {
         eprintln!("git archive failed: the fixture crates build against the work tree");
         workspace.to_path_buf()
     }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the bench package is in the workspace")
-        .to_path_buf()
 }
 
 #[derive(Clone, Copy, PartialEq)]
