@@ -1,7 +1,7 @@
 //! The helpers every test package of the workspace needs, in one place: databases in
 //! temporary directories ([`Db`], [`Journal`]), text dumps of what a database holds
 //! ([`dump()`], [`user_dump`], [`rows_of`]), comparable digests of whole databases ([`digest`]),
-//! the [`workspace_root`] and a [`proptest_config`].
+//! the [`workspace_root`], the pieces of [`fixture`] crates, and a [`proptest_config`].
 //!
 //! Helpers panic on failure (they serve tests), except the ones the reliability trials use
 //! inside trials, which return `Result<_, String>` so that a failure counts instead of
@@ -10,6 +10,7 @@
 mod db;
 pub mod digest;
 mod dump;
+pub mod fixture;
 
 use std::path::{Path, PathBuf};
 
