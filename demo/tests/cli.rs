@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use migrate_test_kit::{rows_of, user_dump};
 use rusqlite::Connection;
 use serde_json::Value;
 
@@ -67,54 +68,7 @@ fn json(output: &std::process::Output) -> Value {
 
 /// The schema and every table's rows, tracking tables excluded.
 fn dump(db: &Path) -> Vec<String> {
-    let conn = Connection::open(db).unwrap();
-    let mut out = Vec::new();
-    let mut tables = Vec::new();
-    let mut statement = conn
-        .prepare(
-            "SELECT type, name, tbl_name, sql FROM sqlite_schema
-             WHERE name NOT LIKE 'schema_migrations%' ORDER BY name",
-        )
-        .unwrap();
-    let rows = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .unwrap();
-    for row in rows {
-        let (kind, name, table, sql) = row.unwrap();
-        if kind == "table" {
-            tables.push(name.clone());
-        }
-        out.push(format!("{kind} {name} {table} {sql:?}"));
-    }
-    for table in tables {
-        out.extend(rows_of(
-            &conn,
-            &format!("SELECT * FROM \"{table}\" ORDER BY 1"),
-        ));
-    }
-    out
-}
-
-fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut statement = conn.prepare(sql).unwrap();
-    let columns = statement.column_count();
-    statement
-        .query_map([], |row| {
-            (0..columns)
-                .map(|i| Ok(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?)))
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map(|cells| cells.join("|"))
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .unwrap()
+    user_dump(&Connection::open(db).unwrap())
 }
 
 /// Everything, tracking tables included.

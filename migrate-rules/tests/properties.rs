@@ -7,16 +7,8 @@ use migrate_rules::name::{is_description_char, parse_file_name};
 use migrate_rules::packed::PackedSet;
 use migrate_rules::split::{skip_trivia, split};
 use migrate_rules::{Entry, FileKind, MigrationSet};
+use migrate_test_kit::proptest_config;
 use proptest::prelude::*;
-
-/// 256 cases unless `PROPTEST_CASES` says otherwise.
-fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 256;
-    }
-    config
-}
 
 /// Text made of the pieces the splitter cares about, so that quotes, comments and trigger
 /// bodies meet each other far more often than in uniformly random strings.
@@ -119,7 +111,7 @@ fn check_split(script: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config(256))]
 
     #[test]
     fn parse_file_name_never_panics(name in "\\PC*") {

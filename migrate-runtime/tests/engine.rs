@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{
-    Journal, Record, TempDb, applied_versions, count, dump, dump_file, dump_with, logs_of, set,
-    set_dir, user_version,
-};
+use common::{Record, logs_of, set, set_dir};
 use migrate_runtime::rusqlite::{Connection, ErrorCode};
 use migrate_runtime::{Checksum, Error, Event, Migrations};
+use migrate_test_kit::{
+    Db, Journal, applied_versions, count, dump, dump_file, dump_with, user_version, with_suffix,
+};
 
 // ---------------------------------------------------------------------------------------------
 // A failing statement
@@ -30,7 +30,7 @@ fn a_failing_statement_leaves_the_database_as_after_the_previous_migration_in_wa
 }
 
 fn failing_statement(journal: Journal) {
-    let db = TempDb::new(journal);
+    let db = Db::new(journal);
     let shop = set_dir("shop");
     let mut conn = db.open();
 
@@ -139,7 +139,7 @@ fn base_with(extra: &[(&'static str, &'static str)]) -> Migrations {
 
 #[test]
 fn drift_is_refused_listing_every_edited_migration_and_nothing_is_applied() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let original = base_with(&[]);
     let mut conn = db.open();
     original.run(&mut conn).unwrap();
@@ -206,7 +206,7 @@ fn drift_is_refused_listing_every_edited_migration_and_nothing_is_applied() {
 
 #[test]
 fn a_database_ahead_of_the_build_is_refused_listing_every_unknown_version() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     base_with(&[FOURTH]).run(&mut conn).unwrap();
 
@@ -237,7 +237,7 @@ fn a_database_ahead_of_the_build_is_refused_listing_every_unknown_version() {
 
 #[test]
 fn holes_are_refused_listing_every_missing_version_and_nothing_is_applied() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     base_with(&[FOURTH]).run(&mut conn).unwrap();
     conn.execute("DELETE FROM schema_migrations WHERE version IN (2, 3)", [])
@@ -267,7 +267,7 @@ fn holes_are_refused_listing_every_missing_version_and_nothing_is_applied() {
 
 #[test]
 fn a_hand_edit_of_schema_migrations_is_noticed_by_the_next_run() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[]);
     let mut conn = db.open();
     migrations.run(&mut conn).unwrap();
@@ -345,7 +345,7 @@ fn a_parent_table_rebuild_succeeds_under_foreign_keys_on() {
         );
     }
 
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let migrations = set(&[FK_BASE, ("0002_rebuild_authors.sql", &rebuild)]);
@@ -370,7 +370,7 @@ fn a_parent_table_rebuild_succeeds_under_foreign_keys_on() {
 
 #[test]
 fn a_migration_that_breaks_a_foreign_key_rolls_back_and_names_the_rows() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let migrations = set(&[
@@ -448,7 +448,7 @@ fn items(conn: &Connection) -> Vec<String> {
 
 #[test]
 fn a_failed_no_transaction_migration_is_refused_until_fixed_then_resumes() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let broken = outside(BEFORE, BROKEN);
     let broken = set(&[ITEMS, ("0002_switch_to_wal.sql", &broken)]);
@@ -526,7 +526,7 @@ fn a_failed_no_transaction_migration_is_refused_until_fixed_then_resumes() {
 
 #[test]
 fn an_incomplete_migration_whose_run_statements_changed_is_refused() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let broken = outside(BEFORE, BROKEN);
     set(&[ITEMS, ("0002_switch_to_wal.sql", &broken)])
@@ -556,7 +556,7 @@ fn an_incomplete_migration_whose_run_statements_changed_is_refused() {
 // ---------------------------------------------------------------------------------------------
 
 fn no_op_rerun_writes_nothing(journal: Journal) {
-    let db = TempDb::new(journal);
+    let db = Db::new(journal);
     let migrations = set_dir("shop");
     let migrations = set(&[
         ("0001_create_users.sql", migrations.get(1).unwrap().sql()),
@@ -628,7 +628,7 @@ fn works_in_memory() {
 
 #[test]
 fn works_on_a_rollback_journal_file() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     applies_everything(&mut db.open());
     assert_eq!(
         db.open()
@@ -640,7 +640,7 @@ fn works_on_a_rollback_journal_file() {
 
 #[test]
 fn works_on_a_wal_file() {
-    let db = TempDb::new(Journal::Wal);
+    let db = Db::new(Journal::Wal);
     applies_everything(&mut db.open());
     let conn = db.open();
     assert_eq!(
@@ -653,7 +653,7 @@ fn works_on_a_wal_file() {
 
 #[test]
 fn works_on_a_file_that_does_not_exist_yet() {
-    let db = TempDb::fresh();
+    let db = Db::fresh();
     applies_everything(&mut db.open());
 }
 
@@ -687,7 +687,7 @@ fn user_version_mirrors_the_highest_applied_version_unless_turned_off() {
 
 #[test]
 fn target_stops_at_a_version() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let migrations = base_with(&[FOURTH]);
     let report = migrations.runner().target(2).run(&mut conn).unwrap();
@@ -724,7 +724,7 @@ fn target_stops_at_a_version() {
 
 #[test]
 fn single_transaction_is_all_or_nothing() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let failing = base_with(&[
         FOURTH,
@@ -751,7 +751,7 @@ fn single_transaction_is_all_or_nothing() {
     let error = failing.run(&mut conn).expect_err("5 fails");
     assert_eq!(error.applied_before_failure(), &[3, 4]);
 
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let report = base_with(&[FOURTH])
         .runner()
@@ -807,7 +807,7 @@ fn applied_versions_or_empty(conn: &Connection) -> Vec<i64> {
 
 #[test]
 fn dry_run_reports_each_migration_and_leaves_the_file_unchanged() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let migrations = base_with(&[FOURTH]);
     migrations.runner().target(1).run(&mut conn).unwrap();
@@ -838,7 +838,7 @@ fn dry_run_reports_each_migration_and_leaves_the_file_unchanged() {
     assert_eq!(dump(&conn), before);
 
     // On a fresh file as well.
-    let fresh = TempDb::new(Journal::Rollback);
+    let fresh = Db::new(Journal::Rollback);
     let bytes = fresh.bytes();
     let report = migrations
         .runner()
@@ -851,7 +851,7 @@ fn dry_run_reports_each_migration_and_leaves_the_file_unchanged() {
 
 #[test]
 fn a_code_step_runs_inside_the_migration_transaction() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let migrations = base_with(&[FOURTH]);
     let in_transaction = Arc::new(AtomicBool::new(false));
@@ -918,7 +918,7 @@ fn a_code_step_runs_inside_the_migration_transaction() {
 #[test]
 fn a_write_lock_held_longer_than_the_busy_timeout_is_reported_and_changes_nothing() {
     for journal in [Journal::Rollback, Journal::Wal] {
-        let db = TempDb::new(journal);
+        let db = Db::new(journal);
         let migrations = base_with(&[FOURTH]);
         let mut conn = db.open();
         migrations.runner().target(1).run(&mut conn).unwrap();
@@ -959,7 +959,7 @@ fn a_write_lock_held_longer_than_the_busy_timeout_is_reported_and_changes_nothin
 
 #[test]
 fn the_tracking_table_has_the_contract_columns_and_values() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let migrations = set_dir("shop");
     migrations.runner().target(2).run(&mut conn).unwrap();
@@ -1035,7 +1035,7 @@ fn assert_iso_utc_millis(text: &str) {
 
 #[test]
 fn one_info_line_per_applied_migration_and_debug_per_statement() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let migrations = set_dir("shop");
     let (report, records) = logs_of(|| migrations.runner().target(2).run(&mut conn).unwrap());
@@ -1083,8 +1083,8 @@ fn one_info_line_per_applied_migration_and_debug_per_statement() {
 fn without_the_migrator_lock_the_state_is_read_again_before_each_migration() {
     // The lock file cannot be opened (a directory stands in its place): the runner falls back
     // to SQLite's lock alone, which must still apply each migration once.
-    let db = TempDb::new(Journal::Rollback);
-    std::fs::create_dir(common::with_suffix(&db.path, ".migrate-lock")).unwrap();
+    let db = Db::new(Journal::Rollback);
+    std::fs::create_dir(with_suffix(&db.path, ".migrate-lock")).unwrap();
     let migrations = base_with(&[FOURTH]);
     let mut conn = db.open();
     let other = RefCell::new(None);
@@ -1130,7 +1130,7 @@ fn state_row(conn: &Connection) -> (i64, bool) {
 
 #[test]
 fn filling_a_hole_keeps_the_state_at_the_highest_version() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[]);
     let mut conn = db.open();
     migrations.run(&mut conn).unwrap();
@@ -1161,7 +1161,7 @@ fn filling_a_hole_keeps_the_state_at_the_highest_version() {
 
 #[test]
 fn a_harmless_hand_edit_is_verified_once_then_the_fast_path_returns() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[]);
     let mut conn = db.open();
     migrations.run(&mut conn).unwrap();
@@ -1225,7 +1225,7 @@ fn a_failed_single_transaction_batch_logs_and_reports_nothing_as_applied() {
 
 #[test]
 fn a_no_transaction_migration_runs_with_foreign_keys_enforced() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let migrations = set(&[
@@ -1257,7 +1257,7 @@ fn a_no_transaction_migration_runs_with_foreign_keys_enforced() {
 
 #[test]
 fn a_no_transaction_migration_that_sets_foreign_keys_itself_does_not_change_later_ones() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     // SQLite's documented procedure in a no-transaction migration, then the same rebuild in an
@@ -1292,7 +1292,7 @@ fn a_no_transaction_migration_that_sets_foreign_keys_itself_does_not_change_late
 #[test]
 fn a_reader_that_blocks_the_commit_longer_than_the_busy_timeout_is_reported_as_locked() {
     // In rollback-journal mode a commit waits for readers to finish.
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[FOURTH]);
     let mut conn = db.open();
     migrations.runner().target(1).run(&mut conn).unwrap();
@@ -1318,7 +1318,7 @@ fn a_reader_that_blocks_the_commit_longer_than_the_busy_timeout_is_reported_as_l
 
 #[test]
 fn a_no_transaction_migration_stopped_by_a_lock_resumes_on_the_next_run() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = set(&[
         ITEMS,
         (
@@ -1358,7 +1358,7 @@ fn a_no_transaction_migration_stopped_by_a_lock_resumes_on_the_next_run() {
 
 #[test]
 fn a_read_only_database_is_reported_when_something_is_pending_and_fine_when_up_to_date() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[FOURTH]);
     migrations.runner().target(2).run(&mut db.open()).unwrap();
     let bytes = db.bytes();
@@ -1383,7 +1383,7 @@ fn a_read_only_database_is_reported_when_something_is_pending_and_fine_when_up_t
 
 #[test]
 fn a_file_that_is_not_a_database_is_reported() {
-    let db = TempDb::fresh();
+    let db = Db::fresh();
     std::fs::write(&db.path, vec![b'x'; 4096]).unwrap();
     let error = base_with(&[])
         .run(&mut db.open())
@@ -1397,7 +1397,7 @@ fn a_file_that_is_not_a_database_is_reported() {
 
 #[test]
 fn dry_run_leaves_a_wal_database_unchanged() {
-    let db = TempDb::new(Journal::Wal);
+    let db = Db::new(Journal::Wal);
     let mut conn = db.open();
     let migrations = base_with(&[FOURTH]);
     migrations.runner().target(1).run(&mut conn).unwrap();
@@ -1411,7 +1411,7 @@ fn dry_run_leaves_a_wal_database_unchanged() {
 
 #[test]
 fn rerunning_with_a_target_below_the_latest_writes_nothing() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[FOURTH]);
     migrations.runner().target(2).run(&mut db.open()).unwrap();
     let files = db.snapshot();
@@ -1427,7 +1427,7 @@ fn rerunning_with_a_target_below_the_latest_writes_nothing() {
 #[test]
 fn a_foreign_schema_migrations_table_is_refused_and_left_alone() {
     // golang-migrate's layout.
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let conn = db.open();
     conn.execute_batch(
         "CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, dirty INTEGER NOT NULL);
@@ -1452,7 +1452,7 @@ fn a_foreign_schema_migrations_table_is_refused_and_left_alone() {
 #[test]
 fn a_backup_beside_the_database_holds_the_state_before_the_run() {
     for journal in [Journal::Rollback, Journal::Wal] {
-        let db = TempDb::new(journal);
+        let db = Db::new(journal);
         let migrations = base_with(&[FOURTH]);
         let mut conn = db.open();
         migrations.runner().target(2).run(&mut conn).unwrap();
@@ -1482,7 +1482,7 @@ fn a_backup_beside_the_database_holds_the_state_before_the_run() {
 
 #[test]
 fn the_version_only_check_trusts_user_version() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let migrations = base_with(&[]);
     let mut conn = db.open();
     migrations.run(&mut conn).unwrap();
@@ -1503,7 +1503,7 @@ fn the_version_only_check_trusts_user_version() {
 
 #[test]
 fn a_no_transaction_migration_with_its_own_transaction_resumes_at_its_begin() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let mut conn = db.open();
     let script = |fourth: &str| {
         format!(

@@ -1,10 +1,11 @@
 //! The operator's tools on real SQLite files: status, version, history, rollback_to,
 //! baseline, repair and restore_backup.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use migrate_runtime::rusqlite::{self, Connection};
 use migrate_runtime::{BackupTarget, Error, HistoryEvent, MigrationState, Migrations};
+use migrate_test_kit::{Db, rows_of, user_dump as dump, user_version};
 
 /// A set of three migrations; `down` says which versions get a down file.
 fn shop(down: &[i64]) -> Migrations {
@@ -35,75 +36,9 @@ fn shop(down: &[i64]) -> Migrations {
     Migrations::from_files(files).expect("a valid set")
 }
 
-struct Db {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Db {
-    fn new() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app.db");
-        Db { _dir: dir, path }
-    }
-
-    fn open(&self) -> Connection {
-        let conn = Connection::open(&self.path).unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
-        conn
-    }
-}
-
-/// The user schema and every user table's rows, as text.
-fn dump(conn: &Connection) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut tables = Vec::new();
-    let mut statement = conn
-        .prepare(
-            "SELECT type, name, tbl_name, sql FROM sqlite_schema
-             WHERE name NOT LIKE 'schema_migrations%' ORDER BY name",
-        )
-        .unwrap();
-    let rows = statement
-        .query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .unwrap();
-    for row in rows {
-        let (kind, name, table, sql) = row.unwrap();
-        if kind == "table" {
-            tables.push(name.clone());
-        }
-        out.push(format!("{kind} {name} {table} {sql:?}"));
-    }
-    for table in tables {
-        out.extend(rows_of(
-            conn,
-            &format!("SELECT * FROM \"{table}\" ORDER BY 1"),
-        ));
-    }
-    out
-}
-
-/// Every row of a query, each as one line of text.
-fn rows_of(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut statement = conn.prepare(sql).unwrap();
-    let columns = statement.column_count();
-    statement
-        .query_map([], |row| {
-            (0..columns)
-                .map(|i| Ok(format!("{:?}", row.get::<_, rusqlite::types::Value>(i)?)))
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map(|cells| cells.join("|"))
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .unwrap()
+/// A path for a new database whose connections turn foreign keys on.
+fn database() -> Db {
+    Db::fresh().with_foreign_keys()
 }
 
 /// The user data plus the tracking tables: everything an operation could change.
@@ -120,11 +55,6 @@ fn everything(conn: &Connection) -> Vec<String> {
     out
 }
 
-fn user_version(conn: &Connection) -> i64 {
-    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap()
-}
-
 fn events(migrations: &Migrations, conn: &Connection) -> Vec<(HistoryEvent, Option<i64>)> {
     migrations
         .history(conn)
@@ -136,7 +66,7 @@ fn events(migrations: &Migrations, conn: &Connection) -> Vec<(HistoryEvent, Opti
 
 #[test]
 fn status_of_a_database_never_migrated_is_all_pending_and_creates_nothing() {
-    let db = Db::new();
+    let db = database();
     let set = shop(&[]);
     let conn = db.open();
     let status = set.status(&conn).unwrap();
@@ -163,7 +93,7 @@ fn status_of_a_database_never_migrated_is_all_pending_and_creates_nothing() {
 
 #[test]
 fn status_works_on_a_read_only_connection() {
-    let db = Db::new();
+    let db = database();
     let set = shop(&[]);
     set.runner().target(2).run(&mut db.open()).unwrap();
     let conn =
@@ -180,7 +110,7 @@ fn status_works_on_a_read_only_connection() {
 
 #[test]
 fn status_reports_drift_unknown_versions_holes_and_incomplete_migrations() {
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     shop(&[]).run(&mut conn).unwrap();
     conn.execute_batch(
@@ -220,7 +150,7 @@ fn status_reports_drift_unknown_versions_holes_and_incomplete_migrations() {
     );
 
     // A no-transaction migration that fails at its second statement is incomplete.
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     let set = Migrations::from_files([
         ("1_a.sql", "CREATE TABLE a (x);"),
@@ -250,12 +180,12 @@ fn status_reports_drift_unknown_versions_holes_and_incomplete_migrations() {
 #[test]
 fn rollback_runs_down_files_newest_first_and_matches_the_earlier_state() {
     let set = shop(&[1, 2, 3]);
-    let reference = Db::new();
+    let reference = database();
     let mut conn = reference.open();
     set.runner().target(1).run(&mut conn).unwrap();
     let at_one = dump(&conn);
 
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     set.run(&mut conn).unwrap();
     let report = set.rollback_to(&mut conn, 1).unwrap();
@@ -276,7 +206,7 @@ fn rollback_runs_down_files_newest_first_and_matches_the_earlier_state() {
     // Applying again after the rollback: the same as a straight apply.
     let report = set.run(&mut conn).unwrap();
     assert_eq!(report.applied.len(), 2);
-    let straight = Db::new();
+    let straight = database();
     let mut straight_conn = straight.open();
     set.run(&mut straight_conn).unwrap();
     assert_eq!(dump(&conn), dump(&straight_conn));
@@ -307,7 +237,7 @@ fn rollback_runs_down_files_newest_first_and_matches_the_earlier_state() {
 #[test]
 fn rollback_refuses_before_doing_anything_when_a_down_file_is_missing() {
     let set = shop(&[1, 3]);
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     set.run(&mut conn).unwrap();
     let before = everything(&conn);
@@ -329,7 +259,7 @@ fn rollback_refuses_before_doing_anything_when_a_down_file_is_missing() {
 
 #[test]
 fn rollback_refuses_a_changed_migration_and_an_unknown_version() {
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     shop(&[1, 2, 3]).run(&mut conn).unwrap();
     conn.execute(
@@ -368,7 +298,7 @@ fn a_failing_down_file_keeps_its_migration_applied_and_is_recorded() {
         ("3_c.down.sql", "DROP TABLE c;"),
     ])
     .unwrap();
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     set.run(&mut conn).unwrap();
     let error = set.rollback_to(&mut conn, 0).unwrap_err();
@@ -394,7 +324,7 @@ fn a_failing_down_file_keeps_its_migration_applied_and_is_recorded() {
 #[test]
 fn history_lists_every_event_in_time_order() {
     let good = shop(&[1, 2, 3]);
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     good.runner().target(2).run(&mut conn).unwrap();
     // A build whose migration 3 fails.
@@ -455,7 +385,7 @@ fn repair_accepts_changed_checksums_and_writes_history() {
         ("3_c.sql", "CREATE TABLE c (x);"),
     ])
     .unwrap();
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     original.run(&mut conn).unwrap();
     assert!(matches!(edited.run(&mut conn), Err(Error::Drift(_))));
@@ -511,7 +441,7 @@ fn repair_records_an_incomplete_migration_whose_run_statements_changed() {
         "-- migrate:no-transaction\nCREATE TABLE a (x);\nCREATE TABLE b (x) oops;\n",
     )])
     .unwrap();
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     assert!(failing.run(&mut conn).is_err());
     // The operator finished it by hand, and edited the statement that had run.
@@ -532,7 +462,7 @@ fn repair_records_an_incomplete_migration_whose_run_statements_changed() {
     assert_eq!(user_version(&conn), 1);
 
     // An incomplete migration that can still be resumed is left alone.
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     assert!(failing.run(&mut conn).is_err());
     assert!(failing.repair(&mut conn).unwrap().is_empty());
@@ -545,7 +475,7 @@ fn repair_records_an_incomplete_migration_whose_run_statements_changed() {
 #[test]
 fn baseline_adopts_a_database_built_by_hand() {
     let set = shop(&[1, 2, 3]);
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     conn.execute_batch(set.get(1).unwrap().sql()).unwrap();
     conn.execute_batch(set.get(2).unwrap().sql()).unwrap();
@@ -568,7 +498,7 @@ fn baseline_adopts_a_database_built_by_hand() {
     assert_eq!(report.applied[0].version, 3);
 
     // Straight apply and baseline + apply end in the same place.
-    let straight = Db::new();
+    let straight = database();
     let mut straight_conn = straight.open();
     set.run(&mut straight_conn).unwrap();
     assert_eq!(dump(&conn), dump(&straight_conn));
@@ -584,7 +514,7 @@ fn baseline_adopts_a_database_built_by_hand() {
 #[test]
 fn restore_brings_back_a_backup() {
     let set = shop(&[]);
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     set.runner().target(1).run(&mut conn).unwrap();
     conn.execute("INSERT INTO people (name) VALUES ('linus')", [])
@@ -608,7 +538,7 @@ fn restore_brings_back_a_backup() {
 
 #[test]
 fn restore_refuses_a_missing_file_and_a_file_that_is_not_a_database() {
-    let db = Db::new();
+    let db = database();
     let mut conn = db.open();
     shop(&[]).run(&mut conn).unwrap();
     let before = everything(&conn);

@@ -2,16 +2,14 @@
 //! itself (`std::env::current_exe()`) that run one child test each. The child tests do nothing
 //! unless the environment variable `MIGRATE_TEST_CHILD` names their role.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{Journal, TempDb, applied_versions, count};
 use migrate_runtime::rusqlite::Connection;
 use migrate_runtime::{Error, Migrations};
+use migrate_test_kit::{Db, Journal, applied_versions, count, with_suffix};
 
 static CONCURRENT: Migrations = migrate_runtime::embed_migrations!("tests/sets/concurrent");
 
@@ -168,7 +166,7 @@ fn assert_applied_once(path: &Path, applied_by: &[Vec<i64>], latest: i64) {
     );
 }
 
-fn eight_processes(db: &TempDb, set: &str, latest: i64) {
+fn eight_processes(db: &Db, set: &str, latest: i64) {
     let dir = db.dir.path();
     let go = dir.join("go");
     let ready: Vec<PathBuf> = (0..PROCESSES)
@@ -235,17 +233,17 @@ fn parse_versions(list: &str) -> Vec<i64> {
 #[test]
 fn eight_processes_on_a_new_file_apply_each_migration_once() {
     // No file yet: the processes race to create it too.
-    eight_processes(&TempDb::fresh(), "concurrent", 5);
+    eight_processes(&Db::fresh(), "concurrent", 5);
 }
 
 #[test]
 fn eight_processes_on_a_wal_file_apply_each_migration_once() {
-    eight_processes(&TempDb::new(Journal::Wal), "concurrent", 5);
+    eight_processes(&Db::new(Journal::Wal), "concurrent", 5);
 }
 
 #[test]
 fn eight_processes_on_a_set_that_switches_to_wal_apply_each_migration_once() {
-    let db = TempDb::fresh();
+    let db = Db::fresh();
     eight_processes(&db, "switching", 6);
     let conn = Connection::open(&db.path).unwrap();
     let mode: String = conn
@@ -254,7 +252,7 @@ fn eight_processes_on_a_set_that_switches_to_wal_apply_each_migration_once() {
     assert_eq!(mode, "wal");
 }
 
-fn eight_threads(db: &TempDb) {
+fn eight_threads(db: &Db) {
     let barrier = Arc::new(Barrier::new(PROCESSES));
     let threads: Vec<_> = (0..PROCESSES)
         .map(|_| {
@@ -280,12 +278,12 @@ fn eight_threads(db: &TempDb) {
 
 #[test]
 fn eight_threads_with_their_own_connections_apply_each_migration_once() {
-    eight_threads(&TempDb::fresh());
+    eight_threads(&Db::fresh());
 }
 
 #[test]
 fn eight_threads_on_a_wal_file_apply_each_migration_once() {
-    eight_threads(&TempDb::new(Journal::Wal));
+    eight_threads(&Db::new(Journal::Wal));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +355,7 @@ fn child_silent() {
 
 #[test]
 fn the_library_prints_nothing() {
-    let db = TempDb::fresh();
+    let db = Db::fresh();
     let output = spawn_child("child_silent", "silent", &[(DB, &db.path)])
         .wait_with_output()
         .expect("wait for child");
@@ -463,7 +461,7 @@ fn kill(mut child: std::process::Child) {
 
 #[test]
 fn a_process_killed_inside_a_migration_transaction_leaves_it_unapplied() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let set = crash_set();
     let mut conn = db.open();
     set.runner().target(1).run(&mut conn).unwrap();
@@ -472,7 +470,7 @@ fn a_process_killed_inside_a_migration_transaction_leaves_it_unapplied() {
 
     let child = spawn_child("child_crash", "crash", &[(DB, &db.path)]);
     // The rollback journal appears with the first page migration 2 changes.
-    let journal = common::with_suffix(&db.path, "-journal");
+    let journal = with_suffix(&db.path, "-journal");
     wait_until("migration 2 writes", || journal.exists());
     kill(child);
 
@@ -494,7 +492,7 @@ fn a_process_killed_inside_a_migration_transaction_leaves_it_unapplied() {
 
 #[test]
 fn a_process_killed_inside_a_no_transaction_migration_resumes_after_the_last_statement_run() {
-    let db = TempDb::new(Journal::Rollback);
+    let db = Db::new(Journal::Rollback);
     let set = crash_set();
     let mut conn = db.open();
     set.runner().target(2).run(&mut conn).unwrap();

@@ -17,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use migrate_rules::{Checksum, MigrationSet};
+use migrate_test_kit::{fixture, workspace_root};
 
 /// The toolchain a fixture is built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +50,6 @@ pub struct Build {
     pub success: bool,
     /// Everything cargo and rustc printed: warnings and errors.
     pub stderr: String,
-}
-
-/// The workspace root, where `Cargo.lock` and `target/` are.
-pub fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .expect("the test package is a directory of the workspace")
-        .to_path_buf()
 }
 
 /// True when `rustup run nightly` works on this machine.
@@ -99,7 +91,6 @@ impl Fixture {
         if !with_build_script {
             fs::remove_file(dir.path().join("build.rs")).unwrap();
         }
-        let runtime = workspace_root().join("migrate-runtime");
         let manifest = format!(
             "[package]\n\
              name = \"{name}\"\n\
@@ -108,19 +99,15 @@ impl Fixture {
              publish = false\n\
              \n\
              [dependencies]\n\
-             migrate-runtime = {{ path = {runtime}, features = [\"bundled\"] }}\n\
+             {runtime}\n\
              \n\
              # Not part of the repository's workspace.\n\
              [workspace]\n",
-            runtime = toml_string(&runtime),
+            runtime = fixture::runtime_dependency(&workspace_root()),
         );
         fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         // The workspace's versions, so that nothing is resolved anew.
-        fs::copy(
-            workspace_root().join("Cargo.lock"),
-            dir.path().join("Cargo.lock"),
-        )
-        .unwrap();
+        fixture::copy_lock(dir.path()).unwrap();
         Fixture {
             dir,
             name: name.to_owned(),
@@ -333,19 +320,4 @@ fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), target).unwrap();
         }
     }
-}
-
-/// A TOML basic string holding `path`.
-fn toml_string(path: &Path) -> String {
-    let text = path.to_str().expect("the workspace path is UTF-8");
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -6,6 +6,7 @@
 use std::ffi::CString;
 
 use migrate_rules::split::split;
+use migrate_test_kit::proptest_config;
 use proptest::prelude::*;
 
 /// SQLite's `sqlite3_complete()`: does `sql` end with a complete statement?
@@ -86,16 +87,8 @@ fn soup() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
 }
 
-fn config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 512;
-    }
-    config
-}
-
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(proptest_config(512))]
 
     #[test]
     fn statement_ends_agree_with_sqlite3_complete(script in soup()) {

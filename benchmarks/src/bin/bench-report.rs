@@ -15,6 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use migrate_bench::{Fixture, ScratchDb};
+use migrate_test_kit::{fixture, workspace_root};
 
 fn main() {
     let sizes = migrate_bench::sizes(&migrate_bench::FULL_SIZES);
@@ -297,13 +298,6 @@ fn snapshot_head(workspace: &Path, fixtures: &Path) -> PathBuf {
     }
 }
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the bench package is in the workspace")
-        .to_path_buf()
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Macro,
@@ -328,12 +322,8 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
     }
     migrate_bench::write_set(&migrations, n).expect("write migrations");
     std::fs::create_dir_all(dir.join("src")).expect("create src");
-    let runtime = workspace.join("migrate-runtime");
     let deps = match kind {
-        Kind::Macro => format!(
-            "migrate-runtime = {{ path = {:?}, features = [\"bundled\"] }}",
-            runtime.display().to_string()
-        ),
+        Kind::Macro => fixture::runtime_dependency(workspace),
         // The workspace's rusqlite settings (no default features), so both kinds build the
         // same SQLite and resolve offline from the workspace's lock file.
         Kind::IncludeStr => {
@@ -379,10 +369,7 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
         }
     };
     std::fs::write(dir.join("src/main.rs"), main).expect("write main.rs");
-    let lock = workspace_root().join("Cargo.lock");
-    if lock.exists() {
-        std::fs::copy(lock, dir.join("Cargo.lock")).expect("copy Cargo.lock");
-    }
+    fixture::copy_lock(&dir).expect("copy Cargo.lock");
     dir
 }
 

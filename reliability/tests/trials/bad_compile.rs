@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use migrate_test_kit::fixture;
+
 use crate::common::{Ctx, Tally, s};
 
 /// One malformed directory.
@@ -300,17 +302,16 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
     std::fs::create_dir_all(&dirs).map_err(s)?;
     let krate = root.path().join("fixture");
     std::fs::create_dir_all(krate.join("src")).map_err(s)?;
-    let runtime = ctx.workspace.join("migrate-runtime");
     std::fs::write(
         krate.join("Cargo.toml"),
         format!(
             "[package]\nname = \"reliability-compile-fixture\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nmigrate-runtime = {{ path = {:?}, features = [\"bundled\"] }}\n\n[workspace]\n",
-            runtime.display().to_string()
+             [dependencies]\n{}\n\n[workspace]\n",
+            fixture::runtime_dependency(&ctx.workspace)
         ),
     )
     .map_err(s)?;
-    std::fs::copy(ctx.workspace.join("Cargo.lock"), krate.join("Cargo.lock")).map_err(s)?;
+    fixture::copy_lock(&krate).map_err(s)?;
     let mut main =
         String::from("#![allow(dead_code)]\nuse migrate_runtime::Migrations;\n\nfn main() {}\n\n");
     let mut line_of = BTreeMap::new();

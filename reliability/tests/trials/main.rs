@@ -46,10 +46,7 @@ fn main() -> ExitCode {
     let ctx = Ctx {
         long,
         migrator: env!("CARGO_BIN_EXE_migrator"),
-        workspace: std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the package is inside the workspace")
-            .to_path_buf(),
+        workspace: migrate_test_kit::workspace_root(),
     };
     let families: [(&'static str, Family); 6] = [
         ("crash", crash::run),
