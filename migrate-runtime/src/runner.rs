@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use migrate_rules::Checksum;
 use migrate_rules::packed::{ScriptView, StatementView};
-use migrate_rules::split::transaction_conflict;
+use migrate_rules::split::{TransactionConflict, transaction_conflict};
 use rusqlite::Connection;
 
 use crate::error::{ForeignKeyViolation, MigrationRef, StatementFailure};
@@ -727,9 +727,7 @@ impl<'m> Runner<'m> {
             let since = Instant::now();
             let conflict = transaction_conflict(statement.text);
             let ends_script_transaction = !conn.is_autocommit()
-                && conflict
-                    .as_ref()
-                    .is_some_and(|c| c.what == "COMMIT" || c.what == "END");
+                && conflict.is_some_and(TransactionConflict::commits);
             let result = if ends_script_transaction {
                 // Recorded first, so the progress row commits with the script's transaction.
                 tracking::set_progress(conn, migration.version(), progress)
