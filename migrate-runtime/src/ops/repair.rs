@@ -185,6 +185,6 @@ fn statements_changed(migration: &Migration<'_>, progress: &Progress) -> bool {
         .enumerate()
         .any(|(i, done)| {
             i >= script.statement_count()
-                || Checksum::digest(script.statement(i).text.as_bytes()).to_string() != *done
+                || !done.is(&Checksum::digest(script.statement(i).text.as_bytes()))
         })
 }

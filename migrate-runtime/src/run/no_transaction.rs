@@ -25,7 +25,7 @@ use crate::tracking::history::record_failure;
 use crate::tracking::progress::{
     clear_progress, set_progress, set_progress_failure, start_progress,
 };
-use crate::tracking::{FailedStatement, Progress};
+use crate::tracking::{FailedStatement, Progress, StoredChecksum};
 
 /// Runs the statements not run yet, then records the migration as applied.
 pub(crate) fn apply(
@@ -41,15 +41,16 @@ pub(crate) fn apply(
         source,
         applied: applied.to_vec(),
     };
-    let checksums: Vec<String> = migration
+    let checksums: Vec<Checksum> = migration
         .up()
         .statements()
-        .map(|s| Checksum::digest(s.text.as_bytes()).to_string())
+        .map(|s| Checksum::digest(s.text.as_bytes()))
         .collect();
     let done = match plan.progress.get(&migration.version()) {
         Some(progress) => resume_point(migration, &checksums, progress, ctx.retry_failed)?,
         None => 0,
     };
+    let progress_texts: Vec<String> = checksums.iter().map(ToString::to_string).collect();
     let tx = Transaction::immediate(conn, Some(&id))?;
     start_progress(conn, migration.version()).map_err(record_error)?;
     let started = Instant::now();
@@ -62,7 +63,7 @@ pub(crate) fn apply(
         // failure) before foreign keys go back off.
         let _foreign_keys = ScriptForeignKeys::new(conn, ctx.foreign_keys, id.clone())?;
         let script = ScriptTransaction::watch(conn);
-        let ran = run_statements(conn, migration, &checksums, done);
+        let ran = run_statements(conn, migration, &progress_texts, done);
         if ran.is_ok() {
             script.commit()?;
         }
@@ -94,11 +95,11 @@ struct FailedRun<'s> {
 fn run_statements<'s>(
     conn: &Connection,
     migration: &Migration<'s>,
-    checksums: &[String],
+    progress_texts: &[String],
     done: usize,
 ) -> Result<(), Box<FailedRun<'s>>> {
     for statement in migration.up().statements().skip(done) {
-        let progress = &checksums[..=statement.index];
+        let progress = &progress_texts[..=statement.index];
         log_statement(migration, &statement);
         let started = Instant::now();
         let conflict = transaction_conflict(statement.text);
@@ -140,7 +141,7 @@ impl FailedRun<'_> {
         self,
         conn: &Connection,
         migration: &Migration<'_>,
-        checksums: &[String],
+        checksums: &[Checksum],
         applied: &[i64],
     ) -> Error {
         let id = MigrationRef::of(migration);
@@ -152,7 +153,7 @@ impl FailedRun<'_> {
         let index = self.statement.index;
         let stored = FailedStatement {
             statement: index + 1,
-            checksum: checksums[index].clone(),
+            checksum: StoredChecksum::Valid(checksums[index]),
             message: sqlite_message(&self.error),
         };
         if let Err(e) = set_progress_failure(conn, migration.version(), &stored) {
@@ -166,15 +167,18 @@ impl FailedRun<'_> {
 /// Where a no-transaction migration resumes, or why it cannot.
 fn resume_point(
     migration: &Migration<'_>,
-    checksums: &[String],
+    checksums: &[Checksum],
     progress: &Progress,
     retry_failed: bool,
 ) -> Result<usize, Error> {
     let script: ScriptView<'_> = migration.up();
     let done = progress.statement_checksums.len();
-    let changed: Vec<usize> = (0..done)
-        .filter(|&i| checksums.get(i) != progress.statement_checksums.get(i))
-        .map(|i| i + 1)
+    let changed: Vec<usize> = progress
+        .statement_checksums
+        .iter()
+        .enumerate()
+        .filter(|(i, stored)| !checksums.get(*i).is_some_and(|c| stored.is(c)))
+        .map(|(i, _)| i + 1)
         .collect();
     if !changed.is_empty() {
         return Err(Error::IncompleteEdited {
@@ -184,7 +188,7 @@ fn resume_point(
     }
     if let Some(failed) = &progress.failure {
         let index = failed.statement.saturating_sub(1);
-        if checksums.get(index) == Some(&failed.checksum) && !retry_failed {
+        if checksums.get(index).is_some_and(|c| failed.checksum.is(c)) && !retry_failed {
             let statement = script.statement(index);
             return Err(Error::Incomplete(Box::new(StatementFailure {
                 migration: MigrationRef::of(migration),

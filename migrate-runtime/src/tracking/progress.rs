@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
+use super::migrations::StoredChecksum;
 use super::schema::read_table;
 use crate::clock;
 use crate::error::Error;
@@ -12,8 +13,8 @@ use crate::error::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Progress {
     pub version: i64,
-    /// Checksums of the statements already run, in order, as stored.
-    pub statement_checksums: Vec<String>,
+    /// Checksums of the statements already run, in order.
+    pub statement_checksums: Vec<StoredChecksum>,
     /// The statement that stopped the last attempt, if one failed.
     pub failure: Option<FailedStatement>,
 }
@@ -24,7 +25,7 @@ pub(crate) struct FailedStatement {
     /// 1-based position in the file.
     pub statement: usize,
     /// Its checksum when it failed: the next run refuses it until it changes.
-    pub checksum: String,
+    pub checksum: StoredChecksum,
     /// SQLite's message.
     pub message: String,
 }
@@ -42,14 +43,19 @@ pub(crate) fn read_progress(conn: &Connection) -> Result<BTreeMap<i64, Progress>
             let failure = match failed {
                 Some(index) => Some(FailedStatement {
                     statement: usize::try_from(index).unwrap_or(0),
-                    checksum: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    checksum: StoredChecksum::parse(
+                        row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    ),
                     message: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
                 }),
                 None => None,
             };
             Ok(Progress {
                 version: row.get(0)?,
-                statement_checksums: checksums.lines().map(str::to_owned).collect(),
+                statement_checksums: checksums
+                    .lines()
+                    .map(|c| StoredChecksum::parse(c.to_owned()))
+                    .collect(),
                 failure,
             })
         },
@@ -69,7 +75,8 @@ pub(crate) fn start_progress(conn: &Connection, version: i64) -> rusqlite::Resul
     Ok(())
 }
 
-/// Records that the statements whose checksums are given have run.
+/// Records that the statements whose checksums are given have run. The checksums come as
+/// text, formatted once per migration: the list is rewritten after every statement.
 pub(crate) fn set_progress(
     conn: &Connection,
     version: i64,
@@ -95,7 +102,7 @@ pub(crate) fn set_progress_failure(
         params![
             version,
             failure.statement as i64,
-            failure.checksum,
+            failure.checksum.to_string(),
             failure.message,
             clock::now_utc()
         ],
