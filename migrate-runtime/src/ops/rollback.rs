@@ -80,6 +80,7 @@ impl Migrations {
             });
         }
         let _lock = MigratorLock::acquire(conn)?;
+        // Turned back on when dropped, whatever the outcome.
         let foreign_keys = ForeignKeysOff::new(conn)?;
         self.rollback_locked(conn, version, foreign_keys.were_on())
     }

@@ -281,6 +281,7 @@ impl<'m> Runner<'m> {
                 ..Report::default()
             });
         }
+        // Turned back on when dropped, after the run, whatever its outcome.
         let foreign_keys = ForeignKeysOff::new(conn)?;
         self.run_locked(conn, foreign_keys.were_on())
     }
