@@ -124,20 +124,7 @@ pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result
             other => other,
         })?;
     let _lock = MigratorLock::acquire(conn)?;
-    let mut copy = || -> rusqlite::Result<bool> {
-        use rusqlite::backup::StepResult;
-        let backup = rusqlite::backup::Backup::new(&source, conn)?;
-        // All pages in one step: the destination changes in one write transaction.
-        loop {
-            match backup.step(-1)? {
-                StepResult::Done => return Ok(true),
-                StepResult::More => {}
-                _ if since.elapsed() > RESTORE_PATIENCE => return Ok(false),
-                _ => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    };
-    match copy() {
+    match copy_all(&source, conn, since) {
         Ok(true) => {}
         Ok(false) => {
             return Err(Error::Locked {
@@ -154,4 +141,24 @@ pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result
     }
     log::info!("restored the database from `{}`", backup.display());
     Ok(())
+}
+
+/// Copies every page of `source` into `destination` in one step, so that the destination
+/// changes in one write transaction; `false` when other connections' locks kept it from
+/// starting within [`RESTORE_PATIENCE`] of `since`.
+fn copy_all(
+    source: &Connection,
+    destination: &mut Connection,
+    since: Instant,
+) -> rusqlite::Result<bool> {
+    use rusqlite::backup::{Backup, StepResult};
+    let backup = Backup::new(source, destination)?;
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(true),
+            StepResult::More => {}
+            _ if since.elapsed() > RESTORE_PATIENCE => return Ok(false),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
 }

@@ -88,24 +88,26 @@ pub(crate) fn insert_event(
 /// Best effort: when even this write fails (a full disk, a read-only file), the failure is
 /// logged and the caller returns the original error.
 pub(crate) fn record_failure(conn: &Connection, version: i64, name: &str, error: &str) {
-    let record = || -> Result<(), Error> {
-        let tx = Transaction::immediate_unclassified(conn)?;
-        ensure_tables(conn)?;
-        let event = EventRow {
-            event: HistoryEvent::Failed,
-            version: Some(version),
-            name: Some(name),
-            checksum: None,
-            execution_time_ms: None,
-            detail: Some(error),
-        };
-        insert_event(conn, &event, &crate::clock::now_utc())?;
-        tx.commit()?;
-        Ok(())
+    let event = EventRow {
+        event: HistoryEvent::Failed,
+        version: Some(version),
+        name: Some(name),
+        checksum: None,
+        execution_time_ms: None,
+        detail: Some(error),
     };
-    if let Err(e) = record() {
+    if let Err(e) = insert_in_own_transaction(conn, &event) {
         log::warn!("could not record the failed attempt of migration {version}: {e}");
     }
+}
+
+/// Appends `event` in a transaction of its own, creating the tables if needed.
+fn insert_in_own_transaction(conn: &Connection, event: &EventRow<'_>) -> Result<(), Error> {
+    let tx = Transaction::immediate_unclassified(conn)?;
+    ensure_tables(conn)?;
+    insert_event(conn, event, &crate::clock::now_utc())?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// One row of `schema_migrations_history`, as read back.
