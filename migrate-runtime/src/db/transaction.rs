@@ -2,9 +2,9 @@
 //!
 //! Invariant: a [`Transaction`] is either committed by [`Transaction::commit`] or rolled back
 //! when it is dropped, so an early return (`?`) never leaves the connection inside a
-//! transaction. The runner works on `&Connection` (it opens transactions one after another on
-//! the same connection), which is why this is not rusqlite's `Transaction`, which needs
-//! `&mut Connection`.
+//! transaction. It works like rusqlite's `Transaction`, over the `&Connection` the runner
+//! passes around, and classifies `BEGIN IMMEDIATE`'s lock errors ([`Error::Locked`] and
+//! friends) where they happen.
 
 use std::time::Instant;
 
