@@ -166,6 +166,7 @@ impl Migrations {
         for m in self.iter() {
             let row = applied.get(m.version());
             let checksum = m.checksum();
+            let checksum_text = checksum.to_string();
             let mut detail = None;
             let mut error = None;
             let state = match row {
@@ -188,8 +189,12 @@ impl Migrations {
                 state,
                 applied_at: row.map(|r| r.applied_at.clone()),
                 duration_ms: row.map(|r| r.execution_time_ms),
-                checksum: Some(checksum.to_string()),
-                applied_checksum: row.map(|r| r.checksum.to_string()),
+                // The same text when applied unchanged: formatted once.
+                applied_checksum: row.map(|r| match state {
+                    MigrationState::Applied => checksum_text.clone(),
+                    _ => r.checksum.to_string(),
+                }),
+                checksum: Some(checksum_text),
                 has_down: m.has_down(),
                 detail,
                 error,
