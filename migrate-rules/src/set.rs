@@ -330,7 +330,7 @@ impl Candidate {
                     problems.push(Problem::NotInTransaction {
                         file: file.clone(),
                         line: statement.line,
-                        what: conflict.what,
+                        what: conflict.as_str().to_owned(),
                     });
                 }
             }

@@ -128,10 +128,61 @@ pub fn skip_trivia(text: &str) -> usize {
 }
 
 /// A statement that cannot run inside a transaction, found by [`transaction_conflict`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransactionConflict {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransactionConflict {
+    /// `BEGIN`: opens a transaction of its own.
+    Begin,
+    /// `COMMIT`: ends the open transaction.
+    Commit,
+    /// `END`: `COMMIT` by another name.
+    End,
+    /// `ROLLBACK`.
+    Rollback,
+    /// `SAVEPOINT`.
+    Savepoint,
+    /// `RELEASE`.
+    Release,
+    /// `VACUUM`.
+    Vacuum,
+    /// `ATTACH`.
+    Attach,
+    /// `DETACH`.
+    Detach,
+    /// `PRAGMA foreign_keys`, which SQLite ignores inside a transaction.
+    PragmaForeignKeys,
+    /// `PRAGMA journal_mode`, which SQLite rejects inside a transaction.
+    PragmaJournalMode,
+}
+
+impl TransactionConflict {
     /// What the statement is, as the user would name it: `VACUUM`, `PRAGMA journal_mode`.
-    pub what: String,
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionConflict::Begin => "BEGIN",
+            TransactionConflict::Commit => "COMMIT",
+            TransactionConflict::End => "END",
+            TransactionConflict::Rollback => "ROLLBACK",
+            TransactionConflict::Savepoint => "SAVEPOINT",
+            TransactionConflict::Release => "RELEASE",
+            TransactionConflict::Vacuum => "VACUUM",
+            TransactionConflict::Attach => "ATTACH",
+            TransactionConflict::Detach => "DETACH",
+            TransactionConflict::PragmaForeignKeys => "PRAGMA foreign_keys",
+            TransactionConflict::PragmaJournalMode => "PRAGMA journal_mode",
+        }
+    }
+
+    /// True for `COMMIT` and `END`, which close a transaction the script opened.
+    pub fn commits(self) -> bool {
+        matches!(self, TransactionConflict::Commit | TransactionConflict::End)
+    }
+}
+
+impl std::fmt::Display for TransactionConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Returns what makes `statement` impossible inside a transaction, if anything.
@@ -141,9 +192,12 @@ pub struct TransactionConflict {
 /// transaction (`foreign_keys`, `journal_mode`).
 ///
 /// ```
-/// use migrate_rules::split::transaction_conflict;
+/// use migrate_rules::split::{TransactionConflict, transaction_conflict};
 ///
-/// assert_eq!(transaction_conflict("pragma main.journal_mode = wal").unwrap().what, "PRAGMA journal_mode");
+/// assert_eq!(
+///     transaction_conflict("pragma main.journal_mode = wal"),
+///     Some(TransactionConflict::PragmaJournalMode)
+/// );
 /// assert!(transaction_conflict("CREATE TABLE vacuum_log (x)").is_none());
 /// ```
 pub fn transaction_conflict(statement: &str) -> Option<TransactionConflict> {
@@ -152,24 +206,31 @@ pub fn transaction_conflict(statement: &str) -> Option<TransactionConflict> {
         .filter(|t| t.kind != TokenKind::Trivia)
         .map(|t| &statement[t.range]);
     let first = words.next()?.to_ascii_uppercase();
-    let what = match first.as_str() {
-        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "VACUUM" | "ATTACH"
-        | "DETACH" => first,
+    let conflict = match first.as_str() {
+        "BEGIN" => TransactionConflict::Begin,
+        "COMMIT" => TransactionConflict::Commit,
+        "END" => TransactionConflict::End,
+        "ROLLBACK" => TransactionConflict::Rollback,
+        "SAVEPOINT" => TransactionConflict::Savepoint,
+        "RELEASE" => TransactionConflict::Release,
+        "VACUUM" => TransactionConflict::Vacuum,
+        "ATTACH" => TransactionConflict::Attach,
+        "DETACH" => TransactionConflict::Detach,
         "PRAGMA" => {
             let mut name = words.next()?;
             if words.next() == Some(".") {
                 name = words.next()?;
             }
             let name = name.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']' | '\''));
-            let name = name.to_ascii_lowercase();
-            match name.as_str() {
-                "foreign_keys" | "journal_mode" => format!("PRAGMA {name}"),
+            match name.to_ascii_lowercase().as_str() {
+                "foreign_keys" => TransactionConflict::PragmaForeignKeys,
+                "journal_mode" => TransactionConflict::PragmaJournalMode,
                 _ => return None,
             }
         }
         _ => return None,
     };
-    Some(TransactionConflict { what })
+    Some(conflict)
 }
 
 /// States of `sqlite3_complete()`'s machine, which decides where a statement ends.

@@ -351,8 +351,8 @@ fn transaction_conflicts_name_the_statement() {
         ),
     ] {
         assert_eq!(
-            transaction_conflict(statement).map(|c| c.what),
-            expected.map(str::to_owned),
+            transaction_conflict(statement).map(|c| c.as_str()),
+            expected,
             "{statement:?}"
         );
     }

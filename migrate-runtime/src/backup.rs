@@ -1,13 +1,27 @@
-//! Backups with SQLite's online backup API.
+//! Backups with SQLite's online backup API: the copy a run takes before applying anything,
+//! and [`restore_backup`].
+//!
+//! Invariant: a backup is all or nothing for its destination, and a restore holds the migrator
+//! lock, so no migrator runs against a database while it is being replaced.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::backup::Progress;
-use rusqlite::{Connection, MAIN_DB};
+use rusqlite::{Connection, MAIN_DB, OpenFlags};
 
-use crate::lock::database_path;
-use crate::runner::BackupTarget;
-use crate::{Error, clock};
+use crate::clock;
+use crate::db::{MigratorLock, classify, database_path};
+use crate::error::Error;
+
+/// Where [`Runner::backup`](crate::Runner::backup) writes its copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupTarget {
+    /// `<db>.before-v<current version>-<UTC timestamp>` beside the database.
+    Beside,
+    /// This file.
+    Path(PathBuf),
+}
 
 /// Writes a consistent copy of the main database before a run applies anything.
 ///
@@ -49,4 +63,102 @@ pub(crate) fn write(conn: &Connection, path: &Path) -> Result<(), Error> {
             path: path.to_path_buf(),
             source,
         })
+}
+
+/// How long [`restore_backup`] waits for other connections' locks.
+const RESTORE_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Replaces the database of `conn` with the contents of the backup file `backup`, with
+/// SQLite's online backup API, under the migrator lock. The backup file is only read.
+///
+/// ```
+/// use migrate_runtime::{rusqlite::Connection, BackupTarget, Migrations};
+///
+/// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut conn = Connection::open(dir.path().join("app.db"))?;
+/// MIGRATIONS.runner().target(1).run(&mut conn)?;
+/// let backup = dir.path().join("app.db.bak");
+/// MIGRATIONS.runner().backup(BackupTarget::Path(backup.clone())).run(&mut conn)?;
+/// assert_eq!(MIGRATIONS.version(&conn)?, 2);
+///
+/// migrate_runtime::restore_backup(&mut conn, &backup)?;
+/// assert_eq!(MIGRATIONS.version(&conn)?, 1);
+/// # Ok::<(), migrate_runtime::Error>(())
+/// ```
+///
+/// # Errors
+/// - [`Error::Io`] when the backup file does not exist.
+/// - [`Error::NotADatabase`] when it is not an SQLite database.
+/// - [`Error::Backup`] when the copy fails (for example while another connection writes);
+///   SQLite's backup is all or nothing for the destination.
+/// - [`Error::Locked`], [`Error::ReadOnly`] for the destination.
+pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result<(), Error> {
+    let backup = backup.as_ref();
+    if !backup.is_file() {
+        return Err(Error::Io {
+            path: Some(backup.to_path_buf()),
+            message: "no such backup file".to_owned(),
+        });
+    }
+    let source = Connection::open_with_flags(
+        backup,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| Error::Backup {
+        path: backup.to_path_buf(),
+        source,
+    })?;
+    let since = Instant::now();
+    source
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        .map_err(|e| match classify(&source, e, None, since) {
+            Error::NotADatabase { .. } => Error::NotADatabase {
+                path: backup.to_path_buf(),
+            },
+            Error::Sqlite(source) => Error::Backup {
+                path: backup.to_path_buf(),
+                source,
+            },
+            other => other,
+        })?;
+    let _lock = MigratorLock::acquire(conn)?;
+    match copy_all(&source, conn, since) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::Locked {
+                waited: since.elapsed(),
+                migration: None,
+            });
+        }
+        Err(source) => {
+            return Err(Error::Backup {
+                path: backup.to_path_buf(),
+                source,
+            });
+        }
+    }
+    log::info!("restored the database from `{}`", backup.display());
+    Ok(())
+}
+
+/// Copies every page of `source` into `destination` in one step, so that the destination
+/// changes in one write transaction; `false` when other connections' locks kept it from
+/// starting within [`RESTORE_PATIENCE`] of `since`.
+fn copy_all(
+    source: &Connection,
+    destination: &mut Connection,
+    since: Instant,
+) -> rusqlite::Result<bool> {
+    use rusqlite::backup::{Backup, StepResult};
+    let backup = Backup::new(source, destination)?;
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(true),
+            StepResult::More => {}
+            _ if since.elapsed() > RESTORE_PATIENCE => return Ok(false),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
 }

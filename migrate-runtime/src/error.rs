@@ -15,15 +15,6 @@ pub struct MigrationRef {
     pub file: String,
 }
 
-impl MigrationRef {
-    pub(crate) fn of(migration: &crate::Migration<'_>) -> Self {
-        MigrationRef {
-            version: migration.version(),
-            file: migration.file_name().to_owned(),
-        }
-    }
-}
-
 impl fmt::Display for MigrationRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "migration {} ({})", self.version, self.file)

@@ -35,26 +35,26 @@ mod backup;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
+mod compare;
+mod db;
 mod error;
-mod lock;
 mod migrations;
 mod ops;
-mod runner;
-mod status;
+mod run;
 mod tracking;
 
 pub use migrate_rules::Checksum;
 pub use rusqlite;
 
+pub use crate::backup::{BackupTarget, restore_backup};
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
-    HistoryEntry, HistoryEvent, MigrationState, MigrationStatus, RepairReport, RollbackReport,
-    Status, StatusCounts, restore_backup,
+    HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackReport, Status,
+    StatusCounts,
 };
-pub use crate::runner::{
-    AppliedMigration, BackupTarget, CodeStep, Event, Report, Runner, UpToDateCheck,
-};
+pub use crate::run::{AppliedMigration, CodeStep, Event, Report, Runner, UpToDateCheck};
+pub use crate::tracking::HistoryEvent;
 
 /// Embeds a directory of SQL migrations into the binary, checked at compile time.
 ///

@@ -7,7 +7,7 @@ use std::path::Path;
 use migrate_rules::packed::{PackedSet, PackedView, ScriptView};
 use migrate_rules::{Checksum, Entry, MigrationSet};
 
-use crate::Error;
+use crate::error::{Error, MigrationRef};
 
 /// A validated, ordered set of migrations, versions `1..=n` with no gap.
 ///
@@ -328,5 +328,14 @@ impl fmt::Display for Migration<'_> {
     /// `migration 3 (0003_add_orders.sql)`, the way every error names a migration.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "migration {} ({})", self.version(), self.file_name())
+    }
+}
+
+impl MigrationRef {
+    pub(crate) fn of(migration: &Migration<'_>) -> Self {
+        MigrationRef {
+            version: migration.version(),
+            file: migration.file_name().to_owned(),
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Locking: who may migrate, and what SQLite's lock errors mean.
+//! The migrator lock: who may migrate.
 //!
 //! Two locks work together. SQLite's write lock (`BEGIN IMMEDIATE`) makes each migration
 //! atomic and is what the state is re-read under. A migrator lock, an exclusive advisory lock
@@ -15,9 +15,10 @@ use std::io::{Seek, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::Connection;
 
-use crate::{Error, MigrationRef};
+use super::file::database_path;
+use crate::error::Error;
 
 /// The migrator lock; released when dropped.
 pub(crate) struct MigratorLock {
@@ -91,53 +92,4 @@ fn lock_path(conn: &Connection) -> Option<PathBuf> {
         name.push(".migrate-lock");
         PathBuf::from(name)
     })
-}
-
-/// The main database file, `None` for in-memory and temporary databases.
-pub(crate) fn database_path(conn: &Connection) -> Option<PathBuf> {
-    conn.path()
-        .filter(|path| !path.is_empty())
-        .map(PathBuf::from)
-}
-
-/// `BEGIN IMMEDIATE`, with SQLite's lock errors turned into [`Error::Locked`] and friends.
-pub(crate) fn begin_immediate(
-    conn: &Connection,
-    migration: Option<&MigrationRef>,
-) -> Result<(), Error> {
-    let started = Instant::now();
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(|e| classify(conn, e, migration, started))
-}
-
-/// Rolls back the open transaction, if any; used on error paths, where the original error is
-/// what the caller reports.
-pub(crate) fn rollback(conn: &Connection) {
-    if !conn.is_autocommit()
-        && let Err(e) = conn.execute_batch("ROLLBACK")
-    {
-        log::warn!("rollback failed: {e}");
-    }
-}
-
-/// Turns SQLite's busy, read-only and not-a-database errors into their own variants.
-pub(crate) fn classify(
-    conn: &Connection,
-    error: rusqlite::Error,
-    migration: Option<&MigrationRef>,
-    since: Instant,
-) -> Error {
-    let path = || database_path(conn).unwrap_or_else(|| PathBuf::from(":memory:"));
-    match error.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked {
-            waited: since.elapsed(),
-            migration: migration.cloned(),
-        },
-        Some(ErrorCode::ReadOnly) => Error::ReadOnly {
-            path: path(),
-            migration: migration.cloned(),
-        },
-        Some(ErrorCode::NotADatabase) => Error::NotADatabase { path: path() },
-        _ => Error::Sqlite(error),
-    }
 }

@@ -1,10 +1,9 @@
-//! Comparing the applied history with this build: the basis of validation and `status`.
+//! Comparing the applied history with this build: the basis of validation, `status`,
+//! `rollback_to` and `repair`.
 
-use std::collections::BTreeMap;
-
-use crate::Migrations;
 use crate::error::{Drift, MigrationRef};
-use crate::tracking::AppliedRow;
+use crate::migrations::Migrations;
+use crate::tracking::AppliedHistory;
 
 /// How the applied history differs from this build.
 #[derive(Debug, Default)]
@@ -17,26 +16,33 @@ pub(crate) struct Comparison {
     pub holes: Vec<MigrationRef>,
 }
 
+impl Comparison {
+    /// True when the applied history matches this build exactly.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.unknown.is_empty() && self.drift.is_empty() && self.holes.is_empty()
+    }
+}
+
 /// Compares the applied rows with the set.
-pub(crate) fn compare(migrations: &Migrations, applied: &BTreeMap<i64, AppliedRow>) -> Comparison {
+pub(crate) fn compare(migrations: &Migrations, applied: &AppliedHistory) -> Comparison {
     let mut comparison = Comparison::default();
-    let highest = applied.keys().next_back().copied().unwrap_or(0);
+    let highest = applied.highest();
     for row in applied.values() {
         match migrations.get(row.version) {
             None => comparison.unknown.push(MigrationRef {
                 version: row.version,
                 file: row.name.clone(),
             }),
-            Some(m) if row.checksum != m.checksum().to_string() => comparison.drift.push(Drift {
+            Some(m) if !row.checksum.is(&m.checksum()) => comparison.drift.push(Drift {
                 migration: MigrationRef::of(&m),
-                applied: row.checksum.clone(),
+                applied: row.checksum.to_string(),
                 embedded: m.checksum(),
             }),
             Some(_) => {}
         }
     }
     for m in migrations.iter().take_while(|m| m.version() < highest) {
-        if !applied.contains_key(&m.version()) {
+        if !applied.contains(m.version()) {
             comparison.holes.push(MigrationRef::of(&m));
         }
     }

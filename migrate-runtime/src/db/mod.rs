@@ -1,0 +1,22 @@
+//! The connection-level primitives every write is built from.
+//!
+//! - [`Transaction`]: `BEGIN IMMEDIATE` that rolls back when dropped unless committed, so no
+//!   error path can leave a transaction open.
+//! - [`ForeignKeysOff`]: `PRAGMA foreign_keys` turned off for a run and back on when dropped,
+//!   on every path.
+//! - [`MigratorLock`]: the advisory lock that queues migrators.
+//! - [`sqlite_error`]: what SQLite's busy, read-only and not-a-database errors mean.
+//!
+//! Invariant: no other module writes `BEGIN`, `COMMIT` or `ROLLBACK`; these guards do.
+
+mod file;
+mod foreign_keys;
+mod lock;
+pub(crate) mod sqlite_error;
+mod transaction;
+
+pub(crate) use self::file::database_path;
+pub(crate) use self::foreign_keys::{ForeignKeysOff, ScriptForeignKeys};
+pub(crate) use self::lock::MigratorLock;
+pub(crate) use self::sqlite_error::{classified, classify, is_busy, sqlite_message};
+pub(crate) use self::transaction::{ScriptTransaction, Transaction, read_snapshot};

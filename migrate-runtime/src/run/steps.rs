@@ -1,0 +1,194 @@
+//! What every kind of migration does, below the appliers: running statements and the code
+//! step, the foreign-key check, and recording an applied migration.
+//!
+//! Invariant: nothing here begins, commits or rolls back; the caller's transaction decides
+//! what is kept. Rolling back (`ops::rollback`) runs down files through the same functions.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use migrate_rules::packed::{ScriptView, StatementView};
+use rusqlite::Connection;
+
+use super::plan::Plan;
+use crate::db::sqlite_message;
+use crate::error::{Error, ForeignKeyViolation, MigrationRef, StatementFailure};
+use crate::migrations::Migration;
+use crate::tracking::state::set_user_version;
+use crate::tracking::{AppliedRecord, record_applied};
+
+/// A Rust step attached to a migration; see [`Runner::code`](crate::Runner::code).
+pub type CodeStep =
+    dyn Fn(&Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync;
+
+/// What applying a migration needs from the run, whatever the migration's kind.
+pub(crate) struct Context<'r> {
+    pub conn: &'r Connection,
+    pub code: &'r BTreeMap<i64, Box<CodeStep>>,
+    /// Foreign keys were on: check them before each commit.
+    pub foreign_keys: bool,
+    /// `PRAGMA user_version` mirrors the highest applied version.
+    pub user_version: bool,
+    pub retry_failed: bool,
+}
+
+impl Context<'_> {
+    /// Runs a migration's statements, code step and foreign-key check inside the open
+    /// transaction, and returns how long that took.
+    pub(crate) fn execute(
+        &self,
+        migration: &Migration<'_>,
+        applied: &[i64],
+    ) -> Result<Duration, Error> {
+        let started = Instant::now();
+        execute_script(self.conn, migration, migration.up(), applied)?;
+        self.run_code_step(migration, applied)?;
+        if self.foreign_keys {
+            check_foreign_keys(self.conn, migration, applied)?;
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Runs the Rust step attached to `migration`, if any.
+    pub(crate) fn run_code_step(
+        &self,
+        migration: &Migration<'_>,
+        applied: &[i64],
+    ) -> Result<(), Error> {
+        let Some(step) = self.code.get(&migration.version()) else {
+            return Ok(());
+        };
+        step(self.conn).map_err(|source| Error::Code {
+            migration: MigrationRef::of(migration),
+            source,
+            applied: applied.to_vec(),
+        })
+    }
+
+    /// Writes the tracking row, history event, state and `user_version` of an applied
+    /// migration, and adds it to the plan's history.
+    pub(crate) fn record(
+        &self,
+        plan: &mut Plan<'_>,
+        migration: &Migration<'_>,
+        duration: Duration,
+    ) -> rusqlite::Result<()> {
+        let row_history = plan.push(migration).map(|h| h.to_string());
+        let history = plan.history.map(|h| h.to_string());
+        let highest = plan.applied.highest();
+        record_applied(
+            self.conn,
+            &AppliedRecord {
+                version: migration.version(),
+                name: migration.name(),
+                checksum: &migration.checksum().to_string(),
+                execution_time_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                history_checksum: row_history.as_deref().unwrap_or_default(),
+            },
+            highest,
+            history.as_deref(),
+        )?;
+        if self.user_version {
+            set_user_version(self.conn, highest)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every statement of a script in the open transaction.
+pub(crate) fn execute_script(
+    conn: &Connection,
+    migration: &Migration<'_>,
+    script: ScriptView<'_>,
+    applied: &[i64],
+) -> Result<(), Error> {
+    for statement in script.statements() {
+        log_statement(migration, &statement);
+        run_statement(conn, statement.text)
+            .map_err(|e| statement_failure(migration, &statement, &e, applied))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn log_statement(migration: &Migration<'_>, statement: &StatementView<'_>) {
+    if log::log_enabled!(log::Level::Debug) {
+        log::debug!(
+            "{migration}: statement {} (line {})",
+            statement.index + 1,
+            statement.line()
+        );
+    }
+}
+
+/// Runs one statement to completion, whether or not it returns rows.
+pub(crate) fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare(sql)?;
+    let mut rows = statement.raw_query();
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+/// [`Error::Statement`] for a statement SQLite rejected.
+pub(crate) fn statement_failure(
+    migration: &Migration<'_>,
+    statement: &StatementView<'_>,
+    error: &rusqlite::Error,
+    applied: &[i64],
+) -> Error {
+    Error::Statement(Box::new(StatementFailure {
+        migration: MigrationRef::of(migration),
+        statement_index: statement.index + 1,
+        line: statement.line(),
+        statement: shorten(statement.text),
+        message: sqlite_message(error),
+        extended_code: match error {
+            rusqlite::Error::SqliteFailure(e, _) => Some(e.extended_code),
+            _ => None,
+        },
+        applied: applied.to_vec(),
+    }))
+}
+
+/// The statement on one line, cut to about 200 characters.
+pub(crate) fn shorten(statement: &str) -> String {
+    let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// Fails the migration when `PRAGMA foreign_key_check` finds violations.
+pub(crate) fn check_foreign_keys(
+    conn: &Connection,
+    migration: &Migration<'_>,
+    applied: &[i64],
+) -> Result<(), Error> {
+    let to_error = |e: rusqlite::Error| Error::Record {
+        migration: MigrationRef::of(migration),
+        source: e,
+        applied: applied.to_vec(),
+    };
+    let mut statement = conn.prepare("PRAGMA foreign_key_check").map_err(to_error)?;
+    let violations = statement
+        .query_map([], |row| {
+            Ok(ForeignKeyViolation {
+                table: row.get(0)?,
+                rowid: row.get(1)?,
+                parent: row.get(2)?,
+            })
+        })
+        .map_err(to_error)?
+        .take(20)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(to_error)?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ForeignKeys {
+            migration: MigrationRef::of(migration),
+            violations,
+            applied: applied.to_vec(),
+        })
+    }
+}
