@@ -452,7 +452,7 @@ pub enum Problem {
         "`{file}` is not a valid migration file name: {reason}; expected `<version>_<description>.sql` or `<version>_<description>.down.sql`"
     )]
     InvalidFileName {
-        /// The file name.
+        /// The name as found in the directory.
         file: String,
         /// What is wrong with it.
         reason: NameError,
@@ -460,7 +460,7 @@ pub enum Problem {
     /// Several up (or several down) files with the same version value.
     #[error("duplicate migration version {version}: {}", quoted_list(files))]
     DuplicateVersion {
-        /// The version.
+        /// The version the files share.
         version: i64,
         /// Every file with that version.
         files: Vec<String>,

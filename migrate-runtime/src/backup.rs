@@ -35,10 +35,7 @@ pub(crate) fn write_before(
         BackupTarget::Path(path) => path.clone(),
         BackupTarget::Beside => {
             let Some(db) = database_path(conn) else {
-                return Err(Error::Io {
-                    path: None,
-                    message: "an in-memory database has no file to put a backup beside: give the backup a path".to_owned(),
-                });
+                return Err(Error::BackupNeedsPath);
             };
             let mut name = db.into_os_string();
             name.push(format!(
@@ -81,15 +78,15 @@ const RESTORE_PATIENCE: Duration = Duration::from_secs(5);
 /// MIGRATIONS.runner().target(1).run(&mut conn)?;
 /// let backup = dir.path().join("app.db.bak");
 /// MIGRATIONS.runner().backup(BackupTarget::Path(backup.clone())).run(&mut conn)?;
-/// assert_eq!(MIGRATIONS.version(&conn)?, 2);
+/// assert_eq!(MIGRATIONS.current_version(&conn)?, 2);
 ///
 /// migrate_runtime::restore_backup(&mut conn, &backup)?;
-/// assert_eq!(MIGRATIONS.version(&conn)?, 1);
+/// assert_eq!(MIGRATIONS.current_version(&conn)?, 1);
 /// # Ok::<(), migrate_runtime::Error>(())
 /// ```
 ///
 /// # Errors
-/// - [`Error::Io`] when the backup file does not exist.
+/// - [`Error::BackupNotFound`] when the backup file does not exist.
 /// - [`Error::NotADatabase`] when it is not an SQLite database.
 /// - [`Error::Backup`] when the copy fails (for example while another connection writes);
 ///   SQLite's backup is all or nothing for the destination.
@@ -97,9 +94,8 @@ const RESTORE_PATIENCE: Duration = Duration::from_secs(5);
 pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result<(), Error> {
     let backup = backup.as_ref();
     if !backup.is_file() {
-        return Err(Error::Io {
-            path: Some(backup.to_path_buf()),
-            message: "no such backup file".to_owned(),
+        return Err(Error::BackupNotFound {
+            path: backup.to_path_buf(),
         });
     }
     let source = Connection::open_with_flags(

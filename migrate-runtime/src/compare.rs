@@ -35,7 +35,7 @@ pub(crate) fn compare(migrations: &Migrations, applied: &AppliedHistory) -> Comp
             }),
             Some(m) if !row.checksum.is(&m.checksum()) => comparison.drift.push(Drift {
                 migration: MigrationRef::of(&m),
-                applied: row.checksum.to_string(),
+                applied: row.checksum.clone(),
                 embedded: m.checksum(),
             }),
             Some(_) => {}

@@ -4,14 +4,19 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use migrate_rules::packed::TooLarge;
 use migrate_rules::{Checksum, Problems};
+
+use crate::checksum::RecordedChecksum;
 
 /// Names one migration: `migration 3 (0003_add_orders.sql)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationRef {
-    /// The version.
+    /// The number that orders the migration, from its file name.
     pub version: i64,
-    /// The file name; for a version this build does not know, the name recorded in the database.
+    /// The up file's name; for a version this build does not know, the name recorded in the
+    /// database.
     pub file: String,
 }
 
@@ -23,8 +28,9 @@ impl fmt::Display for MigrationRef {
 
 /// An SQL statement of a migration that SQLite rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StatementFailure {
-    /// The migration.
+    /// The migration the statement belongs to.
     pub migration: MigrationRef,
     /// 1-based position of the statement in the file.
     pub statement_index: usize,
@@ -42,6 +48,7 @@ pub struct StatementFailure {
 
 /// One row that violates a foreign key after a migration, from `PRAGMA foreign_key_check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ForeignKeyViolation {
     /// The table holding the row.
     pub table: String,
@@ -70,11 +77,12 @@ impl fmt::Display for ForeignKeyViolation {
 
 /// An applied migration whose checksum differs from this build's.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
-    /// The migration.
+    /// The migration whose file changed after it was applied.
     pub migration: MigrationRef,
     /// The checksum recorded when it was applied.
-    pub applied: String,
+    pub applied: RecordedChecksum,
     /// The checksum of this build's file.
     pub embedded: Checksum,
 }
@@ -93,7 +101,7 @@ pub enum Error {
     /// A migration left rows that violate foreign keys; it was rolled back.
     #[error("{migration} violates foreign keys: {}", join(violations))]
     ForeignKeys {
-        /// The migration.
+        /// The migration that left the rows.
         migration: MigrationRef,
         /// The offending rows (at most 20).
         violations: Vec<ForeignKeyViolation>,
@@ -104,7 +112,7 @@ pub enum Error {
     /// The Rust function attached to a migration failed; the migration was rolled back.
     #[error("{migration} failed in its code step: {source}")]
     Code {
-        /// The migration.
+        /// The migration the function is attached to.
         migration: MigrationRef,
         /// What the function returned.
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -116,7 +124,7 @@ pub enum Error {
     /// disk); the migration was rolled back.
     #[error("{migration} could not be recorded: {source}")]
     Record {
-        /// The migration.
+        /// The migration whose tracking rows or commit failed.
         migration: MigrationRef,
         /// SQLite's error.
         source: rusqlite::Error,
@@ -146,7 +154,7 @@ pub enum Error {
         join(statements)
     )]
     IncompleteEdited {
-        /// The migration.
+        /// The incomplete migration.
         migration: MigrationRef,
         /// 1-based positions of the changed statements.
         statements: Vec<usize>,
@@ -164,14 +172,14 @@ pub enum Error {
     /// The file is not an SQLite database.
     #[error("`{}` is not an SQLite database", path.display())]
     NotADatabase {
-        /// The file.
+        /// The file opened as the database.
         path: PathBuf,
     },
 
     /// The database cannot be written.
     #[error("the database `{}` is read-only{}", path.display(), migration.as_ref().map(|m| format!(": cannot apply {m}")).unwrap_or_default())]
     ReadOnly {
-        /// The file.
+        /// The database file.
         path: PathBuf,
         /// The migration that could not be applied, if any.
         migration: Option<MigrationRef>,
@@ -180,7 +188,7 @@ pub enum Error {
     /// A tracking table exists but does not have the expected columns.
     #[error("the table `{table}` does not have the layout this library expects: {problem}")]
     TrackingTable {
-        /// The table.
+        /// The tracking table, for example `schema_migrations`.
         table: String,
         /// What is wrong.
         problem: String,
@@ -195,7 +203,7 @@ pub enum Error {
         "{migration} runs outside a transaction (`-- migrate:no-transaction`) and cannot be part of a single-transaction batch"
     )]
     NeedsOwnTransaction {
-        /// The migration.
+        /// The no-transaction migration.
         migration: MigrationRef,
     },
 
@@ -210,11 +218,11 @@ pub enum Error {
 
     /// `baseline` on a database that already records migrations.
     #[error(
-        "cannot baseline: the database already records applied migrations (up to version {current})"
+        "cannot baseline: the database already records applied migrations (up to version {current_version})"
     )]
     AlreadyTracked {
         /// The highest recorded version.
-        current: i64,
+        current_version: i64,
     },
 
     /// A set built at run time breaks the rules.
@@ -224,20 +232,37 @@ pub enum Error {
     /// Writing or restoring a backup failed.
     #[error("backup `{}` failed: {source}", path.display())]
     Backup {
-        /// The backup file.
+        /// The backup file written or read.
         path: PathBuf,
         /// SQLite's error.
         source: rusqlite::Error,
     },
 
-    /// A file-system operation failed.
-    #[error("{}{message}", path.as_ref().map(|p| format!("`{}`: ", p.display())).unwrap_or_default())]
-    Io {
-        /// The path involved.
-        path: Option<PathBuf>,
-        /// The operating system's message.
-        message: String,
+    /// [`BackupTarget::Beside`](crate::BackupTarget::Beside) on a database that has no file
+    /// (`:memory:` or a temporary database); nothing was applied.
+    #[error("an in-memory database has no file to put a backup beside: give the backup a path")]
+    BackupNeedsPath,
+
+    /// [`restore_backup`](crate::restore_backup) was given a path that is not a file; the
+    /// database was not touched.
+    #[error("`{}`: no such backup file", path.display())]
+    BackupNotFound {
+        /// The path given.
+        path: PathBuf,
     },
+
+    /// Waiting for the migrator lock file beside the database failed; nothing was applied.
+    #[error("`{}`: cannot take the migrator lock: {source}", path.display())]
+    MigratorLock {
+        /// The lock file (`<db>.migrate-lock`).
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// A set built at run time holds more SQL than the embedded layout can address.
+    #[error(transparent)]
+    TooLarge(#[from] TooLarge),
 
     /// Any other SQLite error, outside a migration (opening, reading the tracking tables).
     #[error("sqlite: {0}")]

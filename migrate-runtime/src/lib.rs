@@ -32,6 +32,7 @@
 #![allow(clippy::needless_doctest_main)]
 
 mod backup;
+mod checksum;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod clock;
@@ -43,10 +44,11 @@ mod ops;
 mod run;
 mod tracking;
 
-pub use migrate_rules::Checksum;
+pub use migrate_rules::{Checksum, Problem, Problems};
 pub use rusqlite;
 
 pub use crate::backup::{BackupTarget, restore_backup};
+pub use crate::checksum::RecordedChecksum;
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
@@ -96,6 +98,23 @@ pub use migrate_macros::embed_migrations;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::Migrations;
+
+    /// The value the macro expands to after reporting errors, so that no knock-on type
+    /// errors follow them.
+    pub const EMPTY: Migrations = from_embedded(EmbeddedSet {
+        names: "",
+        up_sql: "",
+        down_sql: "",
+        index: b"",
+        statement_ends: b"",
+        checksums: b"",
+        history_checksum: [0; 32],
+    });
+
+    /// The set the macro wrote, as a constant.
+    pub const fn from_embedded(set: EmbeddedSet) -> Migrations {
+        Migrations::from_embedded(set)
+    }
 
     /// A set in `migrate-rules`'s packed layout, as the macro writes it.
     pub struct EmbeddedSet {

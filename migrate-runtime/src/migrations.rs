@@ -38,20 +38,8 @@ pub struct Migrations {
 }
 
 impl Migrations {
-    /// An empty set, which the macro expands to after reporting errors.
-    #[doc(hidden)]
-    pub const EMPTY: Migrations = Migrations::__from_embedded(crate::__private::EmbeddedSet {
-        names: "",
-        up_sql: "",
-        down_sql: "",
-        index: b"",
-        statement_ends: b"",
-        checksums: b"",
-        history_checksum: [0; 32],
-    });
-
-    #[doc(hidden)]
-    pub const fn __from_embedded(set: crate::__private::EmbeddedSet) -> Migrations {
+    /// The set in the layout the macro writes (see `crate::__private`).
+    pub(crate) const fn from_embedded(set: crate::__private::EmbeddedSet) -> Migrations {
         Migrations {
             names: Cow::Borrowed(set.names),
             up_sql: Cow::Borrowed(set.up_sql),
@@ -125,10 +113,7 @@ impl Migrations {
     }
 
     fn from_set(set: &MigrationSet) -> Result<Migrations, Error> {
-        let packed = PackedSet::pack(set).map_err(|e| Error::Io {
-            path: None,
-            message: e.to_string(),
-        })?;
+        let packed = PackedSet::pack(set)?;
         Ok(Migrations {
             names: Cow::Owned(packed.names),
             up_sql: Cow::Owned(packed.up_sql),

@@ -167,7 +167,7 @@ fn drift_is_refused_listing_every_edited_migration_and_nothing_is_applied() {
             (
                 d.migration.version,
                 d.migration.file.as_str(),
-                d.applied.clone(),
+                d.applied.to_string(),
                 d.embedded.to_string(),
             )
         })
@@ -288,11 +288,14 @@ fn a_hand_edit_of_schema_migrations_is_noticed_by_the_next_run() {
     let Error::Drift(drift) = &error else {
         panic!("expected Error::Drift, got {error:?}");
     };
-    let listed: Vec<(i64, &str)> = drift
+    let listed: Vec<(i64, String)> = drift
         .iter()
-        .map(|d| (d.migration.version, d.applied.as_str()))
+        .map(|d| (d.migration.version, d.applied.to_string()))
         .collect();
-    assert_eq!(listed, vec![(1, zeros.as_str()), (2, &zeros), (3, &zeros)]);
+    assert_eq!(
+        listed,
+        vec![(1, zeros.clone()), (2, zeros.clone()), (3, zeros.clone())]
+    );
     for d in drift {
         assert_eq!(
             d.embedded,
@@ -668,7 +671,7 @@ fn user_version_mirrors_the_highest_applied_version_unless_turned_off() {
     conn.pragma_update(None, "user_version", 77).unwrap();
     migrations
         .runner()
-        .set_user_version(false)
+        .mirror_user_version(false)
         .run(&mut conn)
         .unwrap();
     assert_eq!(applied_versions(&conn), vec![1, 2, 3, 4]);
@@ -677,7 +680,7 @@ fn user_version_mirrors_the_highest_applied_version_unless_turned_off() {
     assert!(
         migrations
             .runner()
-            .set_user_version(false)
+            .mirror_user_version(false)
             .run(&mut conn)
             .unwrap()
             .is_empty()

@@ -21,7 +21,7 @@
 //!     tracking: Tracking::BuildScript,
 //! };
 //! let tokens = expand_with(quote::quote!("migrations"), &host)?.to_string();
-//! assert!(tokens.contains("__from_embedded"));
+//! assert!(tokens.contains("__private :: from_embedded"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -91,7 +91,7 @@ pub fn error_placeholder(error: syn::Error) -> TokenStream {
     quote! {
         {
             #errors
-            ::migrate_runtime::__private::Migrations::EMPTY
+            ::migrate_runtime::__private::EMPTY
         }
     }
 }
@@ -175,9 +175,7 @@ mod tests {
             let literal = literal.to_string();
             assert!(tokens.contains(&literal), "{literal} not in {tokens}");
         }
-        assert!(
-            tokens.contains(":: migrate_runtime :: __private :: Migrations :: __from_embedded")
-        );
+        assert!(tokens.contains(":: migrate_runtime :: __private :: from_embedded"));
         assert!(!tokens.contains("include_bytes"), "{tokens}");
         assert!(!tokens.contains("deprecated"), "{tokens}");
     }
@@ -266,7 +264,7 @@ mod tests {
         let tokens = error_placeholder(error).to_string();
         assert!(tokens.contains("compile_error"), "{tokens}");
         assert!(tokens.contains("\"boom\""), "{tokens}");
-        assert!(tokens.contains(":: migrate_runtime :: __private :: Migrations :: EMPTY"));
+        assert!(tokens.contains(":: migrate_runtime :: __private :: EMPTY"));
     }
 
     #[test]

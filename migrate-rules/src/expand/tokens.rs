@@ -46,7 +46,7 @@ pub(super) fn expand(
         {
             #(#tracked)*
             #warning
-            ::migrate_runtime::__private::Migrations::__from_embedded(
+            ::migrate_runtime::__private::from_embedded(
                 ::migrate_runtime::__private::EmbeddedSet {
                     names: #names,
                     up_sql: #up_sql,

@@ -47,9 +47,9 @@ pub(crate) struct MigrationRow<'a> {
     pub file: Option<&'a str>,
     pub state: &'static str,
     pub applied_at: Option<&'a str>,
-    pub duration_ms: Option<i64>,
-    pub checksum: Option<&'a str>,
-    pub applied_checksum: Option<&'a str>,
+    pub duration_ms: Option<u128>,
+    pub checksum: Option<String>,
+    pub applied_checksum: Option<String>,
     pub has_down: bool,
     pub detail: Option<&'a str>,
     pub error: Option<&'a str>,
@@ -63,9 +63,9 @@ impl<'a> From<&'a MigrationStatus> for MigrationRow<'a> {
             file: m.file.as_deref(),
             state: m.state.as_str(),
             applied_at: m.applied_at.as_deref(),
-            duration_ms: m.duration_ms,
-            checksum: m.checksum.as_deref(),
-            applied_checksum: m.applied_checksum.as_deref(),
+            duration_ms: m.duration.map(|d| d.as_millis()),
+            checksum: m.checksum.as_ref().map(ToString::to_string),
+            applied_checksum: m.applied_checksum.as_ref().map(ToString::to_string),
             has_down: m.has_down,
             detail: m.detail.as_deref(),
             error: m.error.as_deref(),
@@ -123,9 +123,9 @@ impl<'a> History<'a> {
 #[derive(Serialize)]
 pub(crate) struct HistoryEvent<'a> {
     pub at: &'a str,
-    pub checksum: Option<&'a str>,
+    pub checksum: Option<String>,
     pub detail: Option<&'a str>,
-    pub duration_ms: Option<i64>,
+    pub duration_ms: Option<u128>,
     pub event: &'static str,
     pub id: i64,
     pub name: Option<&'a str>,
@@ -136,9 +136,9 @@ impl<'a> From<&'a HistoryEntry> for HistoryEvent<'a> {
     fn from(e: &'a HistoryEntry) -> Self {
         HistoryEvent {
             at: &e.at,
-            checksum: e.checksum.as_deref(),
+            checksum: e.checksum.as_ref().map(ToString::to_string),
             detail: e.detail.as_deref(),
-            duration_ms: e.duration_ms,
+            duration_ms: e.duration.map(|d| d.as_millis()),
             event: e.event.as_str(),
             id: e.id,
             name: e.name.as_deref(),
@@ -291,7 +291,7 @@ pub(crate) struct Repair<'a> {
 /// A changed checksum that `repair` accepted.
 #[derive(Serialize)]
 pub(crate) struct Accepted<'a> {
-    pub applied_checksum: &'a str,
+    pub applied_checksum: String,
     pub checksum: String,
     pub file: &'a str,
     pub version: i64,
@@ -300,7 +300,7 @@ pub(crate) struct Accepted<'a> {
 impl<'a> From<&'a Drift> for Accepted<'a> {
     fn from(d: &'a Drift) -> Self {
         Accepted {
-            applied_checksum: &d.applied,
+            applied_checksum: d.applied.to_string(),
             checksum: d.embedded.to_string(),
             file: &d.migration.file,
             version: d.migration.version,

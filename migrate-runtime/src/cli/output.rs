@@ -238,8 +238,8 @@ impl Ui {
                         .unwrap_or_else(|| format!("{} (unknown)", m.name)),
                     m.state.as_str().to_owned(),
                     m.applied_at.clone().unwrap_or_else(|| "-".to_owned()),
-                    m.duration_ms
-                        .map_or_else(|| "-".to_owned(), |d| format!("{d} ms")),
+                    m.duration
+                        .map_or_else(|| "-".to_owned(), |d| format!("{} ms", d.as_millis())),
                 ]
             })
             .collect();
@@ -290,8 +290,12 @@ impl Ui {
                 MigrationState::Drifted => say!(
                     "  migration {} changed since it was applied: recorded {}, file {}",
                     m.version,
-                    m.applied_checksum.as_deref().unwrap_or("-"),
-                    m.checksum.as_deref().unwrap_or("-")
+                    m.applied_checksum
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                    m.checksum
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), ToString::to_string)
                 ),
                 MigrationState::Incomplete => say!(
                     "  migration {} is incomplete: {}",
@@ -333,8 +337,8 @@ impl Ui {
             if let Some(name) = &e.name {
                 line.push_str(&format!(" {name}"));
             }
-            if let Some(d) = e.duration_ms {
-                line.push_str(&format!(" ({d} ms)"));
+            if let Some(d) = e.duration {
+                line.push_str(&format!(" ({} ms)", d.as_millis()));
             }
             if let Some(detail) = &e.detail {
                 line.push_str(&format!(": {detail}"));

@@ -63,9 +63,9 @@ impl MigratorLock {
                         .map_or("pid unknown".to_owned(), |pid| format!("pid {pid}"))
                 );
                 let waited = Instant::now();
-                file.lock().map_err(|e| Error::Io {
-                    path: Some(path.clone()),
-                    message: format!("cannot take the migrator lock: {e}"),
+                file.lock().map_err(|source| Error::MigratorLock {
+                    path: path.clone(),
+                    source,
                 })?;
                 log::info!("the other migrator finished after {:.1?}", waited.elapsed());
             }

@@ -53,7 +53,7 @@ impl Migrations {
         let applied = read_applied(conn)?;
         if !applied.is_empty() {
             return Err(Error::AlreadyTracked {
-                current: applied.highest(),
+                current_version: applied.highest(),
             });
         }
         let now = clock::now_utc();

@@ -1,6 +1,11 @@
 //! `history`: every recorded event, oldest first. Read-only.
 
+use std::time::Duration;
+
 use rusqlite::Connection;
+
+use super::status::millis;
+use crate::checksum::RecordedChecksum;
 
 use crate::db::read_snapshot;
 use crate::error::Error;
@@ -10,23 +15,22 @@ use crate::tracking::history::read_history;
 
 /// One event of [`Migrations::history`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HistoryEntry {
-    /// Increasing with time.
+    /// The row id in `schema_migrations_history`, increasing with time.
     pub id: i64,
     /// What happened.
     pub event: HistoryEvent,
-    /// The migration concerned.
+    /// The version of the migration concerned; `None` for events about no single migration.
     pub version: Option<i64>,
-    /// Its name.
+    /// The description part of that migration's file name.
     pub name: Option<String>,
     /// The checksum applied (or accepted, for a repair).
-    pub checksum: Option<String>,
-    /// When (UTC, ISO 8601 with milliseconds).
+    pub checksum: Option<RecordedChecksum>,
+    /// When it happened (UTC, ISO 8601 with milliseconds).
     pub at: String,
-    /// How long it took, in milliseconds, for applied and rolled back migrations.
-    pub duration_ms: Option<i64>,
+    /// How long it took (recorded in milliseconds), for applied and rolled back migrations.
+    pub duration: Option<Duration>,
     /// The error of a failed attempt, or what a rollback, baseline or repair did.
     pub detail: Option<String>,
 }
@@ -71,9 +75,9 @@ impl Migrations {
                 event: row.event,
                 version: row.version,
                 name: row.name,
-                checksum: row.checksum,
+                checksum: row.checksum.map(RecordedChecksum::parse),
                 at: row.at,
-                duration_ms: row.execution_time_ms,
+                duration: row.execution_time_ms.map(millis),
                 detail: row.detail,
             })
             .collect())

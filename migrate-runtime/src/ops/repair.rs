@@ -6,6 +6,7 @@
 use migrate_rules::Checksum;
 use rusqlite::Connection;
 
+use crate::checksum::RecordedChecksum;
 use crate::clock;
 use crate::compare::compare;
 use crate::db::{MigratorLock, Transaction, classified};
@@ -16,8 +17,7 @@ use crate::tracking::migrations::{insert_row, read_applied, update_checksums};
 use crate::tracking::progress::{clear_progress, read_progress};
 use crate::tracking::state::{set_state, set_user_version, user_version};
 use crate::tracking::{
-    AppliedRecord, AppliedRow, EventRow, HistoryEvent, MIGRATIONS_TABLE, Progress, StoredChecksum,
-    table_exists,
+    AppliedRecord, AppliedRow, EventRow, HistoryEvent, MIGRATIONS_TABLE, Progress, table_exists,
 };
 
 /// What [`Migrations::repair`] did.
@@ -83,7 +83,7 @@ impl Migrations {
         report.accepted = compare(self, &applied).drift;
         for drift in &report.accepted {
             if let Some(row) = applied.get_mut(drift.migration.version) {
-                row.checksum = StoredChecksum::Valid(drift.embedded);
+                row.checksum = RecordedChecksum::Valid(drift.embedded);
             }
             let detail = format!(
                 "accepted the checksum of {} (was {})",
@@ -141,7 +141,7 @@ impl Migrations {
                 AppliedRow {
                     version: m.version(),
                     name: m.name().to_owned(),
-                    checksum: StoredChecksum::Valid(m.checksum()),
+                    checksum: RecordedChecksum::Valid(m.checksum()),
                     applied_at: now.clone(),
                     execution_time_ms: 0,
                 },

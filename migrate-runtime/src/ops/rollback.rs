@@ -28,7 +28,7 @@ pub struct RollbackReport {
     /// The migrations rolled back, newest first; `file` is the down file.
     pub rolled_back: Vec<AppliedMigration>,
     /// The highest applied version afterwards.
-    pub version: i64,
+    pub current_version: i64,
 }
 
 impl Migrations {
@@ -50,10 +50,10 @@ impl Migrations {
     /// MIGRATIONS.run(&mut conn)?;
     /// let report = MIGRATIONS.rollback_to(&mut conn, 1)?;
     /// assert_eq!(report.rolled_back[0].file, "0002_add_created_at.down.sql");
-    /// assert_eq!(MIGRATIONS.version(&conn)?, 1);
+    /// assert_eq!(MIGRATIONS.current_version(&conn)?, 1);
     /// // Migration 1 has no down file: nothing happens.
     /// assert!(MIGRATIONS.rollback_to(&mut conn, 0).is_err());
-    /// assert_eq!(MIGRATIONS.version(&conn)?, 1);
+    /// assert_eq!(MIGRATIONS.current_version(&conn)?, 1);
     /// # Ok::<(), migrate_runtime::Error>(())
     /// ```
     ///
@@ -97,7 +97,7 @@ impl Migrations {
         let mirror = user_version(conn)? == remaining.highest();
         let mut report = RollbackReport {
             rolled_back: Vec::new(),
-            version: remaining.highest(),
+            current_version: remaining.highest(),
         };
         // The checks' transaction is still open: the first down file runs in it.
         let mut tx = Some(tx);
@@ -118,7 +118,7 @@ impl Migrations {
             match step.run(tx.take()) {
                 Ok(duration) => {
                     log::info!("rolled back {migration} in {duration:.1?}");
-                    report.version = remaining.highest();
+                    report.current_version = remaining.highest();
                     report.rolled_back.push(AppliedMigration {
                         version,
                         name: migration.name().to_owned(),

@@ -1,12 +1,15 @@
-//! `status` and `version`: where a database stands against this build.
+//! `status` and `current_version`: where a database stands against this build.
 //!
 //! Invariant: read-only. Nothing is created or changed, so both work on a database that was
 //! never migrated and on a read-only connection.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use migrate_rules::Checksum;
 use rusqlite::Connection;
 
+use crate::checksum::RecordedChecksum;
 use crate::compare::compare;
 use crate::db::read_snapshot;
 use crate::error::Error;
@@ -17,8 +20,6 @@ use crate::tracking::{AppliedHistory, Progress};
 
 /// Where one migration stands in a database; see [`Migrations::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
-#[cfg_attr(feature = "cli", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum MigrationState {
     /// Applied, with the checksum of this build's file.
@@ -49,10 +50,9 @@ impl MigrationState {
 
 /// One line of [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct MigrationStatus {
-    /// The version.
+    /// The number that orders the migration.
     pub version: i64,
     /// The description part of the file name (for an unknown version, the recorded name).
     pub name: String,
@@ -62,12 +62,13 @@ pub struct MigrationStatus {
     pub state: MigrationState,
     /// When it was applied (UTC, ISO 8601 with milliseconds), for applied, drifted and unknown.
     pub applied_at: Option<String>,
-    /// How long it took to apply, in milliseconds, for applied, drifted and unknown.
-    pub duration_ms: Option<i64>,
+    /// How long it took to apply (recorded in milliseconds), for applied, drifted and
+    /// unknown.
+    pub duration: Option<Duration>,
     /// The checksum of this build's file; `None` for an unknown version.
-    pub checksum: Option<String>,
+    pub checksum: Option<Checksum>,
     /// The checksum recorded when it was applied, when it was.
-    pub applied_checksum: Option<String>,
+    pub applied_checksum: Option<RecordedChecksum>,
     /// True when this build has a down file for it.
     pub has_down: bool,
     /// For an incomplete migration: how far it got and, if it failed, why.
@@ -79,7 +80,6 @@ pub struct MigrationStatus {
 
 /// How many migrations are in each state; every migration is counted once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct StatusCounts {
     /// Applied with an unchanged file.
@@ -96,7 +96,6 @@ pub struct StatusCounts {
 
 /// Where a database stands against this build, from [`Migrations::status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Status {
     /// The highest applied version (0 for a database never migrated).
@@ -166,7 +165,6 @@ impl Migrations {
         for m in self.iter() {
             let row = applied.get(m.version());
             let checksum = m.checksum();
-            let checksum_text = checksum.to_string();
             let mut detail = None;
             let mut error = None;
             let state = match row {
@@ -188,13 +186,9 @@ impl Migrations {
                 file: Some(m.file_name().to_owned()),
                 state,
                 applied_at: row.map(|r| r.applied_at.clone()),
-                duration_ms: row.map(|r| r.execution_time_ms),
-                // The same text when applied unchanged: formatted once.
-                applied_checksum: row.map(|r| match state {
-                    MigrationState::Applied => checksum_text.clone(),
-                    _ => r.checksum.to_string(),
-                }),
-                checksum: Some(checksum_text),
+                duration: row.map(|r| millis(r.execution_time_ms)),
+                applied_checksum: row.map(|r| r.checksum.clone()),
+                checksum: Some(checksum),
                 has_down: m.has_down(),
                 detail,
                 error,
@@ -208,9 +202,9 @@ impl Migrations {
                 file: None,
                 state: MigrationState::Unknown,
                 applied_at: Some(row.applied_at.clone()),
-                duration_ms: Some(row.execution_time_ms),
+                duration: Some(millis(row.execution_time_ms)),
                 checksum: None,
-                applied_checksum: Some(row.checksum.to_string()),
+                applied_checksum: Some(row.checksum.clone()),
                 has_down: false,
                 detail: None,
                 error: None,
@@ -233,15 +227,15 @@ impl Migrations {
     /// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
     ///
     /// let mut conn = Connection::open_in_memory()?;
-    /// assert_eq!(MIGRATIONS.version(&conn)?, 0);
+    /// assert_eq!(MIGRATIONS.current_version(&conn)?, 0);
     /// MIGRATIONS.run(&mut conn)?;
-    /// assert_eq!(MIGRATIONS.version(&conn)?, 2);
+    /// assert_eq!(MIGRATIONS.current_version(&conn)?, 2);
     /// # Ok::<(), migrate_runtime::Error>(())
     /// ```
     ///
     /// # Errors
     /// As [`Migrations::status`].
-    pub fn version(&self, conn: &Connection) -> Result<i64, Error> {
+    pub fn current_version(&self, conn: &Connection) -> Result<i64, Error> {
         read_snapshot(conn, |conn| Ok(read_applied(conn)?.highest()))
     }
 }
@@ -266,4 +260,9 @@ fn incomplete_detail(migration: &Migration<'_>, progress: &Progress) -> String {
         ),
         None => format!("{done} of {total} statements ran; interrupted"),
     }
+}
+
+/// A duration recorded in whole milliseconds (never negative unless edited by hand).
+pub(crate) fn millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }

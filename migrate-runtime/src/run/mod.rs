@@ -163,7 +163,7 @@ impl<'m> Runner<'m> {
 
     /// Whether `PRAGMA user_version` mirrors the highest applied version (default `true`).
     /// Turn it off for applications that use `user_version` themselves.
-    pub fn set_user_version(mut self, mirror: bool) -> Self {
+    pub fn mirror_user_version(mut self, mirror: bool) -> Self {
         self.user_version = mirror;
         self
     }

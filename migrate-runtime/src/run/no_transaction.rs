@@ -16,6 +16,7 @@ use rusqlite::Connection;
 
 use super::plan::Plan;
 use super::steps::{Context, log_statement, run_statement, shorten, statement_failure};
+use crate::checksum::RecordedChecksum;
 use crate::db::{
     ScriptForeignKeys, ScriptTransaction, Transaction, classify, is_busy, sqlite_message,
 };
@@ -25,7 +26,7 @@ use crate::tracking::history::record_failure;
 use crate::tracking::progress::{
     clear_progress, set_progress, set_progress_failure, start_progress,
 };
-use crate::tracking::{FailedStatement, Progress, StoredChecksum};
+use crate::tracking::{FailedStatement, Progress};
 
 /// Runs the statements not run yet, then records the migration as applied.
 pub(crate) fn apply(
@@ -153,7 +154,7 @@ impl FailedRun<'_> {
         let index = self.statement.index;
         let stored = FailedStatement {
             statement: index + 1,
-            checksum: StoredChecksum::Valid(checksums[index]),
+            checksum: RecordedChecksum::Valid(checksums[index]),
             message: sqlite_message(&self.error),
         };
         if let Err(e) = set_progress_failure(conn, migration.version(), &stored) {

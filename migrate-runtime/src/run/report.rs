@@ -19,14 +19,15 @@ pub enum Event<'a> {
     NotVerifiable(Migration<'a>),
 }
 
-/// One migration applied by a run.
+/// One migration applied (or rolled back) by a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppliedMigration {
-    /// The version.
+    /// The number that orders the migration.
     pub version: i64,
     /// The description part of the file name.
     pub name: String,
-    /// The file name.
+    /// The file that ran: the up file, or the down file for a rollback.
     pub file: String,
     /// How long its statements (and code step) took.
     pub duration: Duration,
@@ -34,6 +35,7 @@ pub struct AppliedMigration {
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The migrations applied, in order. In a dry run: the ones that ran and were rolled back.
     pub applied: Vec<AppliedMigration>,

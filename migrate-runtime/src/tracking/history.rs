@@ -8,8 +8,6 @@ use crate::error::Error;
 
 /// What a history event records; see [`HistoryEntry`](crate::HistoryEntry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "cli", derive(serde::Serialize))]
-#[cfg_attr(feature = "cli", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum HistoryEvent {
     /// A migration was applied.

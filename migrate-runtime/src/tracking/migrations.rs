@@ -1,61 +1,20 @@
 //! `schema_migrations`: one row per applied migration.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use migrate_rules::Checksum;
 use rusqlite::{Connection, params};
 
 use super::schema::{MIGRATIONS_TABLE, check_shape, read_table};
+use crate::checksum::RecordedChecksum;
 use crate::error::Error;
-
-/// A checksum as recorded in a tracking table, parsed once when read.
-///
-/// A value that is not a checksum (a hand edit) is kept as found: reports show it as it is,
-/// and it differs from every checksum of the build.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StoredChecksum {
-    Valid(Checksum),
-    Malformed(String),
-}
-
-impl StoredChecksum {
-    pub(crate) fn parse(text: String) -> Self {
-        match text.parse() {
-            Ok(checksum) => StoredChecksum::Valid(checksum),
-            Err(_) => StoredChecksum::Malformed(text),
-        }
-    }
-
-    /// The checksum, unless the stored text is not one.
-    pub(crate) fn valid(&self) -> Option<&Checksum> {
-        match self {
-            StoredChecksum::Valid(checksum) => Some(checksum),
-            StoredChecksum::Malformed(_) => None,
-        }
-    }
-
-    /// True when this is `checksum`.
-    pub(crate) fn is(&self, checksum: &Checksum) -> bool {
-        self.valid() == Some(checksum)
-    }
-}
-
-impl fmt::Display for StoredChecksum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoredChecksum::Valid(checksum) => checksum.fmt(f),
-            StoredChecksum::Malformed(text) => f.write_str(text),
-        }
-    }
-}
 
 /// One row of `schema_migrations`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AppliedRow {
     pub version: i64,
     pub name: String,
-    pub checksum: StoredChecksum,
+    pub checksum: RecordedChecksum,
     pub applied_at: String,
     pub execution_time_ms: i64,
 }
@@ -155,7 +114,7 @@ pub(crate) fn read_applied(conn: &Connection) -> Result<AppliedHistory, Error> {
             Ok(AppliedRow {
                 version: row.get(0)?,
                 name: row.get(1)?,
-                checksum: StoredChecksum::parse(row.get(2)?),
+                checksum: RecordedChecksum::parse(row.get(2)?),
                 applied_at: row.get(3)?,
                 execution_time_ms: row.get(4)?,
             })

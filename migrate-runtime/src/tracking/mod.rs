@@ -25,7 +25,7 @@ use rusqlite::Connection;
 
 pub(crate) use self::history::EventRow;
 pub use self::history::HistoryEvent;
-pub(crate) use self::migrations::{AppliedHistory, AppliedRecord, AppliedRow, StoredChecksum};
+pub(crate) use self::migrations::{AppliedHistory, AppliedRecord, AppliedRow};
 pub(crate) use self::progress::{FailedStatement, Progress};
 pub(crate) use self::schema::{MIGRATIONS_TABLE, ensure_tables, table_exists};
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
-use super::migrations::StoredChecksum;
 use super::schema::read_table;
+use crate::checksum::RecordedChecksum;
 use crate::clock;
 use crate::error::Error;
 
@@ -14,7 +14,7 @@ use crate::error::Error;
 pub(crate) struct Progress {
     pub version: i64,
     /// Checksums of the statements already run, in order.
-    pub statement_checksums: Vec<StoredChecksum>,
+    pub statement_checksums: Vec<RecordedChecksum>,
     /// The statement that stopped the last attempt, if one failed.
     pub failure: Option<FailedStatement>,
 }
@@ -25,7 +25,7 @@ pub(crate) struct FailedStatement {
     /// 1-based position in the file.
     pub statement: usize,
     /// Its checksum when it failed: the next run refuses it until it changes.
-    pub checksum: StoredChecksum,
+    pub checksum: RecordedChecksum,
     /// SQLite's message.
     pub message: String,
 }
@@ -43,7 +43,7 @@ pub(crate) fn read_progress(conn: &Connection) -> Result<BTreeMap<i64, Progress>
             let failure = match failed {
                 Some(index) => Some(FailedStatement {
                     statement: usize::try_from(index).unwrap_or(0),
-                    checksum: StoredChecksum::parse(
+                    checksum: RecordedChecksum::parse(
                         row.get::<_, Option<String>>(3)?.unwrap_or_default(),
                     ),
                     message: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
@@ -54,7 +54,7 @@ pub(crate) fn read_progress(conn: &Connection) -> Result<BTreeMap<i64, Progress>
                 version: row.get(0)?,
                 statement_checksums: checksums
                     .lines()
-                    .map(|c| StoredChecksum::parse(c.to_owned()))
+                    .map(|c| RecordedChecksum::parse(c.to_owned()))
                     .collect(),
                 failure,
             })

@@ -98,7 +98,7 @@ fn tampered_checksum(_: &Ctx, rng: &mut Rng, journal: Journal) -> Result<(), Str
             let m = set.get(tampered).expect("in the set");
             if d.migration.version != tampered
                 || d.migration.file != m.file_name()
-                || d.applied != fake
+                || d.applied.to_string() != fake
                 || d.embedded != m.checksum()
             {
                 return Err(format!(

@@ -61,7 +61,7 @@ pub(super) fn apply(
         });
     }
     let report = runner.run(&mut conn)?;
-    let version = migrations.version(&conn)?;
+    let version = migrations.current_version(&conn)?;
     summary(migrations, db, &report, Some(version), ui);
     Ok(ExitCode::SUCCESS)
 }

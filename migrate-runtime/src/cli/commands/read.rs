@@ -27,7 +27,7 @@ pub(super) fn version(
     db: &Database,
     ui: &Ui,
 ) -> Result<ExitCode, CliError> {
-    let version = migrations.version(&db.open_read()?)?;
+    let version = migrations.current_version(&db.open_read()?)?;
     if ui.json {
         ui.json_out(&json::Version {
             current_version: version,

@@ -19,7 +19,7 @@ pub(super) fn rollback(
     ui: &Ui,
 ) -> Result<ExitCode, CliError> {
     let mut conn = db.open_write(false)?;
-    let current = migrations.version(&conn)?;
+    let current = migrations.current_version(&conn)?;
     if current <= to {
         ui.say(format_args!(
             "nothing to roll back: the database is at version {current}"
@@ -40,7 +40,7 @@ pub(super) fn rollback(
     }
     if ui.json {
         ui.json_out(&json::Rollback {
-            current_version: report.version,
+            current_version: report.current_version,
             database: &db.shown,
             rolled_back: report.rolled_back.iter().map(json::Applied::from).collect(),
         });
@@ -49,7 +49,7 @@ pub(super) fn rollback(
             "rolled back {} migration{}; the database is at version {}",
             report.rolled_back.len(),
             plural(report.rolled_back.len()),
-            report.version
+            report.current_version
         ));
     }
     Ok(ExitCode::SUCCESS)
@@ -153,7 +153,7 @@ pub(super) fn restore(
     )?;
     let mut conn = db.open_write(true)?;
     crate::restore_backup(&mut conn, backup)?;
-    let version = migrations.version(&conn)?;
+    let version = migrations.current_version(&conn)?;
     if ui.json {
         ui.json_out(&json::Restore {
             current_version: version,
