@@ -84,7 +84,9 @@
 //! # JSON (`--json`)
 //! One JSON document on standard output. The shapes of `status`, `version`, `history` and
 //! `check` are stable: fields may be added, none removed or changed. Times are UTC ISO 8601
-//! with milliseconds; `null` where a value does not apply.
+//! with milliseconds; `null` where a value does not apply. Read the documents by key: the
+//! fields of `status` come in the order shown, those of the other documents in alphabetical
+//! order (as they always have), not in the order listed below.
 //!
 //! `status`:
 //! ```json
