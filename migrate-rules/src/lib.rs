@@ -12,7 +12,11 @@
 //! - `expand` (feature `expand`, off by default): the expansion of `embed_migrations!` over
 //!   `proc_macro2`, which `migrate-macros` wraps; only this feature adds `syn`.
 //!
-//! This crate never names the `proc_macro` crate and has no dependency on SQLite.
+//! - `verify` (feature `verify`, off by default): the set applied to an in-memory SQLite
+//!   database at build time; only this feature adds rusqlite.
+//!
+//! This crate never names the `proc_macro` crate; without `verify` it has no dependency on
+//! SQLite.
 //!
 //! ```
 //! use migrate_rules::{Entry, MigrationSet};
@@ -36,6 +40,8 @@ pub mod name;
 pub mod packed;
 pub mod set;
 pub mod split;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 pub use checksum::Checksum;
 pub use name::{FileKind, FileName, NameError};
