@@ -21,13 +21,20 @@ fn files(n: usize) -> Vec<(String, String)> {
                 "CREATE TABLE t{t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT, status INT NOT NULL DEFAULT 0);\n\
                  CREATE UNIQUE INDEX t{t}_email ON t{t} (email);\nINSERT INTO t{t} (name, email) VALUES ('a', 'a@x');\n"
             ),
-            2 => format!("ALTER TABLE t{t} ADD COLUMN score INTEGER NOT NULL DEFAULT 0;\nALTER TABLE t{t} ADD COLUMN note TEXT;\n"),
+            2 => format!(
+                "ALTER TABLE t{t} ADD COLUMN score INTEGER NOT NULL DEFAULT 0;\nALTER TABLE t{t} ADD COLUMN note TEXT;\n"
+            ),
             3 => format!("CREATE INDEX t{t}_status ON t{t} (status, score);\n"),
-            4 => format!("INSERT INTO t{t} (name, email, status) VALUES ('b', 'b@x', 1), ('c', 'c@x', 2);\n"),
+            4 => format!(
+                "INSERT INTO t{t} (name, email, status) VALUES ('b', 'b@x', 1), ('c', 'c@x', 2);\n"
+            ),
             _ => format!("UPDATE t{t} SET status = status + 1 WHERE status = 1;\n"),
         };
         if v % 5 == 3 {
-            files.push((format!("{v:05}_step.down.sql"), format!("DROP INDEX t{t}_status;\n")));
+            files.push((
+                format!("{v:05}_step.down.sql"),
+                format!("DROP INDEX t{t}_status;\n"),
+            ));
         }
         files.push((name, sql));
     }
@@ -39,7 +46,8 @@ fn floor(files: &[(String, String)]) -> Duration {
     let started = Instant::now();
     for (name, sql) in files {
         if !name.ends_with(".down.sql") {
-            conn.execute_batch(&format!("BEGIN; {sql} COMMIT;")).unwrap();
+            conn.execute_batch(&format!("BEGIN; {sql} COMMIT;"))
+                .unwrap();
         }
     }
     started.elapsed()
@@ -52,7 +60,9 @@ fn verification_stays_linear() {
         let files = files(n);
         let floor = floor(&files);
         let set = MigrationSet::from_entries(
-            files.iter().map(|(name, sql)| Entry::file(name.clone(), sql.clone())),
+            files
+                .iter()
+                .map(|(name, sql)| Entry::file(name.clone(), sql.clone())),
         )
         .unwrap();
         let started = Instant::now();

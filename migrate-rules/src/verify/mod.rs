@@ -357,6 +357,16 @@ pub fn verify(set: &MigrationSet, options: &Options) -> Result<Verification, Ver
             applied.push(&migration.up);
         }
     }
+    #[cfg(test)]
+    {
+        // The cache, updated region by region, is what a full read gives.
+        let everything = Region {
+            all: true,
+            ..Region::default()
+        };
+        let full = schema::read_region(&sandbox.conn, &everything)?;
+        assert_eq!(run.cache.all(), &full, "the schema cache drifted");
+    }
     let mut verification = run.verification;
     verification.applied = applied.len();
     verification.snapshot = snapshot::render(&sandbox.conn, &applied)?;

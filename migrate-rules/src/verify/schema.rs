@@ -49,7 +49,7 @@ impl Kind {
 }
 
 /// One object of the schema.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Object {
     pub kind: Kind,
     /// The name as stored.
@@ -189,6 +189,12 @@ impl Cache {
             self.objects.insert(key, object);
         }
         before
+    }
+
+    /// Every cached object, for the tests' check that the cache follows the database.
+    #[cfg(test)]
+    pub(crate) fn all(&self) -> &Objects {
+        &self.objects
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Object> {
