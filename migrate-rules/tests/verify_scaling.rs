@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use migrate_rules::verify::{Options, verify};
 use migrate_rules::{Entry, MigrationSet};
 
-/// The benchmarks' rotation in short, with a down file every other create.
+/// The benchmarks' rotation in short, with down files for the three schema changes.
 fn files(n: usize) -> Vec<(String, String)> {
     let mut files = Vec::new();
     for v in 1..=n {
@@ -30,11 +30,16 @@ fn files(n: usize) -> Vec<(String, String)> {
             ),
             _ => format!("UPDATE t{t} SET status = status + 1 WHERE status = 1;\n"),
         };
-        if v % 5 == 3 {
-            files.push((
-                format!("{v:05}_step.down.sql"),
-                format!("DROP INDEX t{t}_status;\n"),
-            ));
+        let down = match v % 5 {
+            1 => Some(format!("DROP TABLE t{t};\n")),
+            2 => Some(format!(
+                "ALTER TABLE t{t} DROP COLUMN note;\nALTER TABLE t{t} DROP COLUMN score;\n"
+            )),
+            3 => Some(format!("DROP INDEX t{t}_status;\n")),
+            _ => None,
+        };
+        if let Some(down) = down {
+            files.push((format!("{v:05}_step.down.sql"), down));
         }
         files.push((name, sql));
     }

@@ -16,10 +16,39 @@
 //!    [`Lint::Destructive`], [`Lint::BackwardIncompatible`], [`Lint::DataDependent`], each
 //!    silenced for one file by a line `-- migrate:allow <lint>`.
 //!
-//! Invariants: linear in the number of migrations (only the objects a migration touched are
-//! read again after it); never touches the file system (a sandbox denies `ATTACH`,
-//! `VACUUM INTO`, extensions and file-related pragmas); each migration has a time budget and
-//! the database a memory cap; never panics.
+//! After a failure, verification goes on with the next migration from the schema before the
+//! failed one (a failed `-- migrate:no-transaction` script keeps the statements that
+//! succeeded, as it does at run time); later failures carry
+//! [`Failure::after_failure_of`], since they may be consequences.
+//!
+//! Code steps (`Runner::code` in the runtime) cannot run here: verification assumes they do
+//! not change the schema.
+//!
+//! The pieces, one responsibility each:
+//! - `sandbox`: the connection, its authorizer (what may run, and which objects each
+//!   statement touches), limits, memory cap and time budget;
+//! - `apply`: one script with the runtime's transaction and foreign-key rules;
+//! - `schema`: the structural schema, and the cache of it updated region by region;
+//! - `lints`: before/after comparison of the touched region;
+//! - `snapshot`: the snapshot text and [`diff_snapshots`];
+//! - `allow`: `-- migrate:allow` lines.
+//!
+//! Invariants:
+//! - Linear in the number of migrations: after each script only the objects it touched (as
+//!   the authorizer saw them: created, dropped or altered tables with their indexes and
+//!   triggers, and named indexes, views and triggers) are read again, with one query of the
+//!   schema table; a rename, which rewrites other objects' SQL, adds one read of the schema
+//!   table's text. The snapshot reads everything once, at the end.
+//! - A down file is compared only over the regions its migration and itself touched: outside
+//!   them the schemas before the migration, after it and after the down file are the same.
+//!   A transactional down file runs inside a transaction that is rolled back after the
+//!   comparison, so the migration stays applied with its rows (applying the up script again
+//!   could fail on rows the down file kept); a no-transaction down file cannot be rolled
+//!   back, so the up script runs again after it.
+//! - Never touches the file system or the process: the sandbox denies `ATTACH`,
+//!   `VACUUM INTO`, `load_extension` and every pragma outside an allow-list; each script has
+//!   a time budget and SQLite's heap a cap.
+//! - Never panics and never prints.
 
 mod allow;
 mod apply;
@@ -490,13 +519,8 @@ impl Run<'_> {
     }
 
     /// Runs the down file of the migration just applied, compares the schema with the one
-    /// before the migration, and leaves the migration applied.
-    ///
-    /// A down file that undoes its migration is committed and the up script runs again:
-    /// rolling back a transaction that changed the schema makes SQLite parse the whole
-    /// schema again, which would make verification quadratic in the number of migrations.
-    /// A transactional down file that does not undo it is rolled back instead (the build
-    /// fails anyway).
+    /// before the migration, and leaves the migration applied: a transactional down file is
+    /// rolled back; after a no-transaction one, the up script runs again.
     fn down(
         &mut self,
         migration: &Migration,
@@ -537,27 +561,14 @@ impl Run<'_> {
         let touched = sandbox.take_touched();
         let region = Region::of(&touched);
         let found = schema::read_region(&sandbox.conn, &region)?;
-        if !self.compare_down(migration, down, up, &region, &found) {
-            drop(open);
-            return Ok(());
-        }
-        if let Err(kind) = open.commit() {
-            self.fail(migration, down, kind);
-            return Ok(());
-        }
-        let again = apply::run(sandbox, &migration.up);
-        let touched_again = sandbox.take_touched();
-        let region = region.union(&Region::of(&touched_again));
-        let current = schema::read_region(&sandbox.conn, &region)?;
-        self.cache.replace(&region, current);
-        if let Err(kind) = again {
-            self.fail(migration, &migration.up, kind);
-        }
+        self.compare_down(migration, down, up, &region, &found);
+        // Rolled back: the migration stays applied, data included, as the cache says.
+        drop(open);
         Ok(())
     }
 
-    /// Compares the schema after the down file with the one before the migration; records a
-    /// failure and returns false when they differ.
+    /// Compares the schema after the down file with the one before the migration, and
+    /// records a failure when they differ.
     ///
     /// Only the regions the up script and the down file touched can differ: outside them,
     /// the schemas before the migration, after it and after the down file are the same.
@@ -568,7 +579,7 @@ impl Run<'_> {
         up: &Change,
         down_region: &Region,
         found: &Objects,
-    ) -> bool {
+    ) {
         let region = up.region.union(down_region);
         let mut expected = self.cache.region(&region);
         expected.retain(|key, object| !up.region.contains(key, object));
@@ -577,11 +588,9 @@ impl Run<'_> {
         actual.retain(|key, object| !down_region.contains(key, object));
         actual.extend(found.iter().map(|(k, o)| (k.clone(), o.clone())));
         let differences = schema::differences(&expected, &actual);
-        if differences.is_empty() {
-            return true;
+        if !differences.is_empty() {
+            self.fail(migration, down, FailureKind::DownMismatch { differences });
         }
-        self.fail(migration, down, FailureKind::DownMismatch { differences });
-        false
     }
 }
 

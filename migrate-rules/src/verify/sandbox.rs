@@ -92,6 +92,7 @@ const ALLOWED_PRAGMAS: &[&str] = &[
     "compile_options",
     "data_version",
     "defer_foreign_keys",
+    "database_list",
     "encoding",
     "foreign_key_check",
     "foreign_key_list",
@@ -105,6 +106,7 @@ const ALLOWED_PRAGMAS: &[&str] = &[
     "index_xinfo",
     "integrity_check",
     "journal_mode",
+    "journal_size_limit",
     "legacy_alter_table",
     "max_page_count",
     "module_list",
@@ -117,12 +119,15 @@ const ALLOWED_PRAGMAS: &[&str] = &[
     "recursive_triggers",
     "reverse_unordered_selects",
     "secure_delete",
+    "shrink_memory",
     "synchronous",
     "table_info",
     "table_list",
     "table_xinfo",
     "trusted_schema",
     "user_version",
+    "wal_autocheckpoint",
+    "wal_checkpoint",
 ];
 
 /// Pragmas allowed to read but not to set.

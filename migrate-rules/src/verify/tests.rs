@@ -606,3 +606,16 @@ fn snapshots_diff_briefly() {
     assert!(diff.starts_with("- old 0\n"), "{diff}");
     assert!(diff.ends_with("... and 11 more\n"), "{diff}");
 }
+
+#[test]
+fn a_down_file_that_keeps_rows_is_rolled_back_not_applied_twice() {
+    // Applying the up script again after the down file would insert the row twice.
+    let v = run(&[
+        USERS,
+        ("0002_admin.sql", "INSERT INTO users VALUES (1, 'admin');"),
+        ("0002_admin.down.sql", "UPDATE users SET name = name;"),
+        ("0003_more.sql", "INSERT INTO users VALUES (2, 'second');"),
+    ]);
+    assert!(v.is_ok(), "{:#?}", v.failures);
+    assert_eq!(v.applied, 3);
+}
