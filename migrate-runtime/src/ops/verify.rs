@@ -75,7 +75,9 @@ impl Migrations {
     ///
     /// Code steps ([`Runner::code`](crate::Runner::code)) do not run: verification assumes
     /// they change rows, not the schema. The time budget per migration is 10 s, or
-    /// `MIGRATE_VERIFY_TIMEOUT_MS`.
+    /// `MIGRATE_VERIFY_TIMEOUT_MS`. SQLite's heap is capped (256 MiB by default) while the
+    /// verification runs; the cap is SQLite's `hard_heap_limit`, which is process-wide, and
+    /// the previous value comes back when the last verification of the process ends.
     ///
     /// # Errors
     /// [`Error::Verify`] when the verification database cannot be set up. Failing migrations
