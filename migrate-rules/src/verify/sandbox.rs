@@ -264,7 +264,9 @@ pub(crate) struct Sandbox {
 impl Sandbox {
     /// Opens the in-memory database and installs the authorizer, limits, memory cap and
     /// progress handler.
-    #[allow(unused_mut)] // `mut` for rusqlite 0.43's `&mut self` hook setters.
+    // `mut` for rusqlite 0.43's `&mut self` hook setters; with 0.32 they return `()`, which
+    // `into_result` takes.
+    #[allow(unused_mut, clippy::unit_arg)]
     pub(crate) fn open(timeout: Duration, memory_limit: u64) -> Result<Sandbox, VerifyError> {
         let setup = |e: Error| VerifyError(e.to_string());
         let mut conn = Connection::open_in_memory().map_err(setup)?;
