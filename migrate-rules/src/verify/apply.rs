@@ -149,6 +149,14 @@ fn classify(
         return FailureKind::OutOfMemory;
     }
     let message = message(error);
+    if code == Some(ErrorCode::AuthorizationForStatementDenied) {
+        // Refused by SQLite itself (e.g. extension loading switched off at the C level).
+        return FailureKind::Denied {
+            statement_index: index + 1,
+            line: statement.line,
+            operation: format!("`{}`", shorten(statement.text(&script.sql))),
+        };
+    }
     FailureKind::Statement {
         statement_index: index + 1,
         line: statement.line,

@@ -533,19 +533,27 @@ impl Run<'_> {
             let touched = sandbox.take_touched();
             let region = Region::of(&touched);
             let found = schema::read_region(&sandbox.conn, &region)?;
+            let failures = self.verification.failures.len();
             if let Err(kind) = ran {
                 self.fail(migration, down, kind);
             } else {
                 self.compare_down(migration, down, up, &region, &found);
             }
+            let down_failed = self.verification.failures.len() > failures;
             // Applied again, whatever the down file did: the cache follows the database.
             let again = apply::run(sandbox, &migration.up);
             let touched_again = sandbox.take_touched();
             let region = region.union(&Region::of(&touched_again));
             let current = schema::read_region(&sandbox.conn, &region)?;
             self.cache.replace(&region, current);
-            if let Err(kind) = again {
-                self.fail(migration, &migration.up, kind);
+            match again {
+                // After a down file that did not undo it, the up script failing again is a
+                // consequence, already reported.
+                Err(_) if down_failed => {}
+                // The down file undid it, yet it cannot be applied again: a rollback followed
+                // by an apply would fail the same way.
+                Err(kind) => self.fail(migration, &migration.up, kind),
+                Ok(()) => {}
             }
             return Ok(());
         }

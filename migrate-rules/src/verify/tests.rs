@@ -619,3 +619,49 @@ fn a_down_file_that_keeps_rows_is_rolled_back_not_applied_twice() {
     assert!(v.is_ok(), "{:#?}", v.failures);
     assert_eq!(v.applied, 3);
 }
+
+#[test]
+fn a_failed_no_transaction_migration_keeps_what_succeeded() {
+    let v = run(&[
+        USERS,
+        (
+            "0002_partial.sql",
+            "-- migrate:no-transaction\nCREATE TABLE kept (x);\nCREATE INDEX broken ON nowhere (x);\n",
+        ),
+        ("0003_uses_it.sql", "CREATE INDEX kept_x ON kept (x);"),
+    ]);
+    // As at run time: the first statement stays, so 0003 still applies (and `verify` checks,
+    // in tests, that its cache followed the partial change).
+    let failure = only_failure(&v);
+    assert_eq!(failure.version, 2);
+    assert!(
+        v.snapshot.contains("CREATE INDEX kept_x ON kept (x);"),
+        "{}",
+        v.snapshot
+    );
+}
+
+#[test]
+fn a_no_transaction_down_file_that_leaves_a_table_fails() {
+    let v = run(&[
+        USERS,
+        (
+            "0002_two.sql",
+            "-- migrate:no-transaction\nCREATE TABLE a (x);\nCREATE TABLE b (x);\n",
+        ),
+        (
+            "0002_two.down.sql",
+            "-- migrate:no-transaction\nDROP TABLE a;\n",
+        ),
+        ("0003_next.sql", "CREATE INDEX a_x ON a (x);"),
+    ]);
+    let failure = only_failure(&v);
+    assert_eq!(failure.file, "0002_two.down.sql");
+    assert_eq!(
+        failure.to_string(),
+        "down file `0002_two.down.sql` does not undo `0002_two.sql`: table `b` remains"
+    );
+    // The up script ran again after the down file: `a` is back for 0003; its failure on `b`
+    // (never dropped) is a consequence, not reported again.
+    assert!(v.snapshot.contains("CREATE INDEX a_x"), "{}", v.snapshot);
+}
