@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use super::Lint;
 use super::sandbox::Touched;
 use super::schema::{Kind, Object, Objects, Shape, TableShape};
+use crate::split::tokens;
 
 /// A lint found in one migration, before its file's allow lines are applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +176,19 @@ fn table_lints(
             Some(_) => {}
         }
     }
-    for check in after.checks.difference(&before.checks) {
+    // A `CHECK` only on columns new in this migration cannot fail on existing rows' values
+    // (`ADD COLUMN ... CHECK`): only one naming an existing column is data-dependent.
+    let existing = |check: &str| {
+        tokens(check).any(|(trivia, word)| {
+            let word = word.trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'));
+            !trivia && has(before, word).is_some()
+        })
+    };
+    for check in after
+        .checks
+        .difference(&before.checks)
+        .filter(|c| existing(c))
+    {
         found.push(Found {
             lint: Lint::DataDependent,
             statement,

@@ -401,7 +401,11 @@ fn data_dependent_lints_and_their_allow_line() {
              CREATE UNIQUE INDEX users_email ON users (email);",
         ),
         (
-            "0004_new_table.sql",
+            "0004_new_column.sql",
+            "ALTER TABLE users ADD COLUMN age INTEGER CHECK (age >= 0);",
+        ),
+        (
+            "0005_new_table.sql",
             "CREATE TABLE tags (name TEXT UNIQUE);\nCREATE UNIQUE INDEX tags_name ON tags (name);",
         ),
     ]);
