@@ -187,13 +187,14 @@ fn table_lints(
     for check in after
         .checks
         .difference(&before.checks)
-        .filter(|c| existing(c))
+        .filter(|c| existing(&c.text))
     {
         found.push(Found {
             lint: Lint::DataDependent,
             statement,
             message: format!(
-                "`{check}` added to existing table `{table}`: existing rows may violate it"
+                "`{}` added to existing table `{table}`: existing rows may violate it",
+                check.text
             ),
         });
     }

@@ -465,19 +465,26 @@ impl Run<'_> {
 
     /// Reads back the objects `touched` names and updates the cache.
     fn refresh(&mut self, touched: &Touched) -> Result<Change, VerifyError> {
-        let conn = &self.sandbox.conn;
-        let mut region = Region::of(touched);
-        let mut after = schema::read_region(conn, &region)?;
-        if self.renamed(touched, &after) {
-            region = region.union(&self.cache.rewritten(conn)?);
-            after = schema::read_region(conn, &region)?;
-        }
+        let (region, after) = self.read_touched(touched)?;
         let before = self.cache.replace(&region, after.clone());
         Ok(Change {
             region,
             before,
             after,
         })
+    }
+
+    /// The region a script touched and its objects now; the cache still holds them as they
+    /// were before the script.
+    fn read_touched(&self, touched: &Touched) -> Result<(Region, Objects), VerifyError> {
+        let conn = &self.sandbox.conn;
+        let mut region = Region::of(touched);
+        let mut found = schema::read_region(conn, &region)?;
+        if self.renamed(touched, &found) {
+            region = region.union(&self.cache.rewritten(conn)?);
+            found = schema::read_region(conn, &region)?;
+        }
+        Ok((region, found))
     }
 
     /// True when an altered table is gone or lost a column name: a rename, which rewrote
@@ -530,9 +537,7 @@ impl Run<'_> {
         let sandbox = self.sandbox;
         if down.no_transaction {
             let ran = apply::run_outside_transaction(sandbox, down);
-            let touched = sandbox.take_touched();
-            let region = Region::of(&touched);
-            let found = schema::read_region(&sandbox.conn, &region)?;
+            let (region, found) = self.read_touched(&sandbox.take_touched())?;
             let failures = self.verification.failures.len();
             if let Err(kind) = ran {
                 self.fail(migration, down, kind);
@@ -542,8 +547,10 @@ impl Run<'_> {
             let down_failed = self.verification.failures.len() > failures;
             // Applied again, whatever the down file did: the cache follows the database.
             let again = apply::run(sandbox, &migration.up);
-            let touched_again = sandbox.take_touched();
-            let region = region.union(&Region::of(&touched_again));
+            // The cache still holds the schema after the up script: what differs now is in
+            // the regions of the down file and of the second run (renames included).
+            let (again_region, _) = self.read_touched(&sandbox.take_touched())?;
+            let region = region.union(&again_region);
             let current = schema::read_region(&sandbox.conn, &region)?;
             self.cache.replace(&region, current);
             match again {
@@ -566,9 +573,7 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        let touched = sandbox.take_touched();
-        let region = Region::of(&touched);
-        let found = schema::read_region(&sandbox.conn, &region)?;
+        let (region, found) = self.read_touched(&sandbox.take_touched())?;
         self.compare_down(migration, down, up, &region, &found);
         // Rolled back: the migration stays applied, data included, as the cache says.
         drop(open);

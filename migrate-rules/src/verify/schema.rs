@@ -76,8 +76,35 @@ pub(crate) struct TableShape {
     pub foreign_keys: Vec<String>,
     /// `UNIQUE` and primary-key constraints backed by an automatic index: their columns.
     pub uniques: BTreeSet<Vec<String>>,
-    /// The `CHECK (...)` clauses, token-normalised.
-    pub checks: BTreeSet<String>,
+    /// The `CHECK (...)` clauses.
+    pub checks: BTreeSet<Check>,
+}
+
+/// A `CHECK (...)` clause: compared by its [`canonical`] form, shown compacted.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    key: String,
+    pub text: String,
+}
+
+impl PartialEq for Check {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Check {}
+
+impl PartialOrd for Check {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Check {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,7 +304,7 @@ pub(crate) fn read_region(conn: &Connection, region: &Region) -> rusqlite::Resul
         let shape = match kind {
             Kind::Table => Shape::Table(read_table(conn, &name, &sql)?),
             Kind::Index => Shape::Index(read_index(conn, &name, &table, &sql)?),
-            Kind::View | Kind::Trigger => Shape::Sql(compact(&sql)),
+            Kind::View | Kind::Trigger => Shape::Sql(canonical(&sql)),
         };
         objects.insert(
             name.to_ascii_lowercase(),
@@ -313,7 +340,7 @@ fn read_table(conn: &Connection, name: &str, sql: &str) -> rusqlite::Result<Tabl
         .query_map([name], |r| {
             Ok(Column {
                 name: r.get(0)?,
-                declared_type: r.get(1)?,
+                declared_type: r.get::<_, String>(1)?.to_ascii_uppercase(),
                 not_null: r.get(2)?,
                 default: r.get(3)?,
                 primary_key: r.get(4)?,
@@ -421,7 +448,7 @@ fn read_index(
     }
     if has_expression {
         // SQLite does not give the expression: the statement's column list holds it.
-        columns.push(compact(index_columns(sql)));
+        columns.push(canonical(index_columns(sql)));
     }
     let (unique, partial): (bool, bool) = conn
         .prepare("SELECT \"unique\", partial FROM pragma_index_list(?1) WHERE name = ?2")?
@@ -430,7 +457,7 @@ fn read_index(
         table: table.to_ascii_lowercase(),
         unique,
         columns,
-        partial: partial.then(|| compact(after_top_level_where(sql))),
+        partial: partial.then(|| canonical(after_top_level_where(sql))),
     })
 }
 
@@ -467,6 +494,40 @@ pub(crate) fn compact(sql: &str) -> String {
         out.push_str(text);
     }
     out
+}
+
+/// [`compact`], with identifiers unquoted when they need no quotes and words in lower case
+/// (strings kept as written): SQL that means the same compares equal, e.g. a view whose
+/// table a rename and its reverse left as `"users"` where it was written `users`.
+pub(crate) fn canonical(sql: &str) -> String {
+    let plain = |name: &str| {
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let mut words = String::with_capacity(sql.len());
+    for (trivia, text) in tokens(sql) {
+        if trivia {
+            words.push(' ');
+            continue;
+        }
+        let unquoted = match text.as_bytes().first() {
+            Some(b'"' | b'`') if text.len() >= 2 => Some(&text[1..text.len() - 1]),
+            Some(b'[') if text.len() >= 2 => Some(&text[1..text.len() - 1]),
+            _ => None,
+        };
+        match unquoted {
+            Some(name) if plain(name) => words.push_str(&name.to_ascii_lowercase()),
+            Some(_) => words.push_str(text),
+            None if text.starts_with('\'') => words.push_str(text),
+            None => words.push_str(&text.to_ascii_lowercase()),
+        }
+        // Keeps adjacent tokens apart for `compact`, which drops this space when it can.
+        words.push(' ');
+    }
+    compact(&words)
 }
 
 /// Everything after the first `WHERE` outside parentheses.
@@ -517,8 +578,8 @@ fn index_columns(sql: &str) -> &str {
     ""
 }
 
-/// The `CHECK (...)` clauses of a table statement, compacted.
-fn checks(sql: &str) -> BTreeSet<String> {
+/// The `CHECK (...)` clauses of a table statement.
+fn checks(sql: &str) -> BTreeSet<Check> {
     let words: Vec<&str> = tokens(sql)
         .filter(|(trivia, _)| !trivia)
         .map(|(_, text)| text)
@@ -543,7 +604,11 @@ fn checks(sql: &str) -> BTreeSet<String> {
                 end += 1;
             }
             let end = end.min(words.len() - 1);
-            found.insert(compact(&words[i..=end].join(" ")));
+            let clause = words[i..=end].join(" ");
+            found.insert(Check {
+                key: canonical(&clause),
+                text: compact(&clause),
+            });
             i = end;
         }
         i += 1;
@@ -648,9 +713,12 @@ mod tests {
     #[test]
     fn checks_and_where_are_found_outside_parentheses() {
         let sql = "CREATE TABLE t (x INT CHECK (x > (0)), y INT, CONSTRAINT c CHECK(y<>x))";
-        let found = checks(sql);
-        assert!(found.contains("CHECK(x>(0))"), "{found:?}");
-        assert!(found.contains("CHECK(y<>x)"), "{found:?}");
+        let found: Vec<String> = checks(sql).into_iter().map(|c| c.text).collect();
+        assert_eq!(found, ["CHECK(x>(0))", "CHECK(y<>x)"]);
+        assert_eq!(
+            canonical("SELECT \"Name\", [x y] FROM `users` WHERE a = 'A b'"),
+            "select name,[x y] from users where a='A b'"
+        );
         assert_eq!(
             after_top_level_where("CREATE INDEX i ON t (x) WHERE x > 0").trim(),
             "x > 0"

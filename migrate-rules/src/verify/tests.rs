@@ -669,3 +669,50 @@ fn a_no_transaction_down_file_that_leaves_a_table_fails() {
     // (never dropped) is a consequence, not reported again.
     assert!(v.snapshot.contains("CREATE INDEX a_x"), "{}", v.snapshot);
 }
+
+#[test]
+fn a_rename_and_its_reverse_restore_the_schema() {
+    // SQLite quotes the names it rewrites: the view reads `"users"` after the down file.
+    let v = run(&[
+        USERS,
+        (
+            "0002_view.sql",
+            "CREATE VIEW Names AS SELECT name FROM users WHERE name <> 'X';",
+        ),
+        (
+            "0003_rename.sql",
+            "-- migrate:allow backward-incompatible\nALTER TABLE users RENAME TO people;",
+        ),
+        (
+            "0003_rename.down.sql",
+            "ALTER TABLE people RENAME TO users;",
+        ),
+    ]);
+    assert!(v.is_ok(), "{:#?}", v.failures);
+    assert!(v.lints.is_empty(), "{:#?}", v.lints);
+}
+
+#[test]
+fn a_no_transaction_rename_and_its_reverse_restore_the_schema() {
+    let v = run(&[
+        USERS,
+        (
+            "0002_view.sql",
+            "CREATE VIEW names AS SELECT name FROM users;",
+        ),
+        (
+            "0003_rename.sql",
+            "-- migrate:no-transaction\n-- migrate:allow backward-incompatible\nALTER TABLE users RENAME TO people;",
+        ),
+        (
+            "0003_rename.down.sql",
+            "-- migrate:no-transaction\nALTER TABLE people RENAME TO users;",
+        ),
+        (
+            "0004_index.sql",
+            "CREATE INDEX people_name ON people (name);",
+        ),
+    ]);
+    assert!(v.is_ok(), "{:#?}", v.failures);
+    assert!(v.lints.is_empty(), "{:#?}", v.lints);
+}
