@@ -3,7 +3,8 @@
 //!
 //! Reading commands (`status`, `version`, `history`, `check`, `verify`) never create the
 //! database file; `apply` and `restore` create it; `rollback`, `baseline` and `repair` change an
-//! existing file only. Everything that changes a database but `apply` asks first.
+//! existing file only; `new` and `schema` open no database at all (`schema` applies the set to
+//! a private in-memory one). Everything that changes a database but `apply` asks first.
 //!
 //! Each subcommand module uses `database` and `prompt` beside it, never this dispatcher.
 
