@@ -268,13 +268,18 @@ impl Cache {
     }
 }
 
-/// Reads the objects of `region` from the database.
+/// Names a region read passes as parameters, at most.
+const MAX_PARAMETERS: usize = 10_000;
+
+/// Reads the objects of `region` from the database (a region read whole may hold more).
 pub(crate) fn read_region(conn: &Connection, region: &Region) -> rusqlite::Result<Objects> {
     let mut objects = Objects::new();
     if region.is_empty() {
         return Ok(objects);
     }
-    let rows: Vec<(String, String, String, Option<String>)> = if region.all {
+    // SQLite allows 32766 parameters: a region that large is read whole.
+    let whole = region.all || region.tables.len() + region.names.len() > MAX_PARAMETERS;
+    let rows: Vec<(String, String, String, Option<String>)> = if whole {
         let mut statement = conn.prepare(
             "SELECT type, name, tbl_name, sql FROM sqlite_schema \
              WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
@@ -301,17 +306,23 @@ pub(crate) fn read_region(conn: &Connection, region: &Region) -> rusqlite::Resul
         let (Some(kind), Some(sql)) = (Kind::parse(&kind), sql) else {
             continue;
         };
+        let key = name.to_ascii_lowercase();
+        let table = table.to_ascii_lowercase();
+        let in_region = region.all || region.names.contains(&key) || region.tables.contains(&table);
+        if !in_region {
+            continue;
+        }
         let shape = match kind {
             Kind::Table => Shape::Table(read_table(conn, &name, &sql)?),
             Kind::Index => Shape::Index(read_index(conn, &name, &table, &sql)?),
             Kind::View | Kind::Trigger => Shape::Sql(canonical(&sql)),
         };
         objects.insert(
-            name.to_ascii_lowercase(),
+            key,
             Object {
                 kind,
                 name,
-                table: table.to_ascii_lowercase(),
+                table,
                 sql,
                 shape,
             },
