@@ -37,33 +37,45 @@ pub(super) struct RebuildPlan {
 }
 
 /// Decides the [`RebuildPlan`] for one expansion.
+///
+/// `snapshot` is the schema snapshot file of `schema = "..."`, an input like the migrations:
+/// the compiler tracks it, or, when it exists, the expansion includes it (a directory rule in
+/// the build script would not cover it outside the migrations directory).
 pub(super) fn plan(
     host: &Host,
     dir: &Path,
     set: &MigrationSet,
     input: &MacroInput,
+    snapshot: Option<&Path>,
 ) -> syn::Result<RebuildPlan> {
     let files = set.files().iter().map(|f| dir.join(f));
+    let snapshot_file = snapshot
+        .filter(|path| path.is_file())
+        .map(Path::to_path_buf);
     match host.tracking {
         Tracking::Compiler(track) => {
             // The directory catches additions, removals and renames; each file, its edits.
-            for path in std::iter::once(dir.to_path_buf()).chain(files) {
+            let paths = std::iter::once(dir.to_path_buf())
+                .chain(files)
+                .chain(snapshot.map(Path::to_path_buf));
+            for path in paths {
                 if let Some(path) = path.to_str() {
                     track(path);
                 }
             }
             Ok(RebuildPlan::default())
         }
-        Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => {
-            Ok(RebuildPlan::default())
-        }
+        Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => Ok(RebuildPlan {
+            include_files: snapshot_file.into_iter().collect(),
+            warning: None,
+        }),
         Tracking::BuildScript => {
             let rule = format!(
                 "println!(\"cargo:rerun-if-changed={}\");",
                 input.path.value()
             );
             Ok(RebuildPlan {
-                include_files: files.collect(),
+                include_files: files.chain(snapshot_file).collect(),
                 warning: Some(format!(
                     "`embed_migrations!` will not notice new, removed or renamed files in `{}`: \
                      add `{rule}` to `fn main` in this crate's build.rs \
@@ -227,8 +239,8 @@ mod tests {
     fn plan_for(krate: &tempfile::TempDir, tracking: Tracking) -> RebuildPlan {
         let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
         let dir = krate.path().join("migrations");
-        let set = load::load(&dir, &input).unwrap();
-        plan(&host(krate, tracking), &dir, &set, &input).unwrap()
+        let set = load::load(&dir, None, &input).unwrap();
+        plan(&host(krate, tracking), &dir, &set, &input, None).unwrap()
     }
 
     #[test]
@@ -299,8 +311,15 @@ mod tests {
         let krate = calling_crate(&[]);
         let input: MacroInput = syn::parse2(quote!("./migrations/")).unwrap();
         let dir = krate.path().join("migrations");
-        let set = load::load(&dir, &input).unwrap();
-        let plan = plan(&host(&krate, Tracking::BuildScript), &dir, &set, &input).unwrap();
+        let set = load::load(&dir, None, &input).unwrap();
+        let plan = plan(
+            &host(&krate, Tracking::BuildScript),
+            &dir,
+            &set,
+            &input,
+            None,
+        )
+        .unwrap();
         assert!(
             plan.warning
                 .unwrap()
