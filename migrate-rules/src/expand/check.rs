@@ -284,6 +284,153 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(0)), "0ms");
     }
 
+    fn set() -> MigrationSet {
+        use crate::set::Entry;
+        MigrationSet::from_entries([
+            Entry::file("0001_users.sql", "CREATE TABLE users (id);"),
+            Entry::file("0002_b.sql", "SELECT 1;"),
+            Entry::file("0003_add_index.sql", "SELECT 1;"),
+            Entry::file("0004_x.sql", "SELECT 1;"),
+            Entry::file("0005_add_tags.sql", "CREATE TABLE tags (name);"),
+            Entry::file("0005_add_tags.down.sql", "DROP TABLE tags;"),
+        ])
+        .unwrap()
+    }
+
+    fn message(version: i64, file: &str, kind: FailureKind, after: Option<i64>) -> String {
+        let failure = Failure {
+            version,
+            file: file.to_owned(),
+            kind,
+            after_failure_of: after,
+        };
+        failure_message(&set(), &failure)
+    }
+
+    #[test]
+    fn every_failure_names_the_file_and_says_what_to_do() {
+        assert_eq!(
+            message(
+                3,
+                "0003_add_index.sql",
+                FailureKind::Statement {
+                    statement_index: 2,
+                    line: 4,
+                    statement: "CREATE INDEX users_name ON userz(name);".to_owned(),
+                    message: "no such table: userz".to_owned(),
+                },
+                None,
+            ),
+            "migration 3 (`0003_add_index.sql`) fails at statement 2 (line 4): no such table: \
+             userz\n  CREATE INDEX users_name ON userz(name);"
+        );
+        assert_eq!(
+            message(
+                5,
+                "0005_add_tags.down.sql",
+                FailureKind::DownMismatch {
+                    differences: vec!["index `tags_name` remains".to_owned()],
+                },
+                None,
+            ),
+            "down file `0005_add_tags.down.sql` does not undo `0005_add_tags.sql`: index \
+             `tags_name` remains"
+        );
+        assert_eq!(
+            message(
+                4,
+                "0004_x.sql",
+                FailureKind::Timeout {
+                    budget: Duration::from_secs(10),
+                },
+                None,
+            ),
+            "migration 4 (`0004_x.sql`) did not finish within the verification budget of 10s: \
+             set MIGRATE_VERIFY_TIMEOUT_MS to allow more"
+        );
+        assert_eq!(
+            message(
+                1,
+                "0001_users.sql",
+                FailureKind::Denied {
+                    statement_index: 1,
+                    line: 1,
+                    operation: "`ATTACH`".to_owned(),
+                },
+                None,
+            ),
+            "migration 1 (`0001_users.sql`) fails at statement 1 (line 1): `ATTACH` is not \
+             allowed during verification: migrations must not reach outside the database"
+        );
+        assert_eq!(
+            message(
+                4,
+                "0004_x.sql",
+                FailureKind::Statement {
+                    statement_index: 1,
+                    line: 2,
+                    statement: "INSERT INTO t\nVALUES (1);".to_owned(),
+                    message: "no such table: t".to_owned(),
+                },
+                Some(3),
+            ),
+            "migration 4 (`0004_x.sql`) fails at statement 1 (line 2): no such table: t (may be \
+             a consequence of the failure of migration 3)\n  INSERT INTO t\n  VALUES (1);"
+        );
+        let foreign_keys = message(
+            2,
+            "0002_b.sql",
+            FailureKind::ForeignKeys {
+                violations: vec!["`orders` rowid 3 references a missing row of `users`".to_owned()],
+            },
+            None,
+        );
+        assert!(
+            foreign_keys.starts_with("migration 2 (`0002_b.sql`) leaves rows that violate"),
+            "{foreign_keys}"
+        );
+        assert!(
+            foreign_keys.ends_with("\n  `orders` rowid 3 references a missing row of `users`"),
+            "{foreign_keys}"
+        );
+        let memory = message(2, "0002_b.sql", FailureKind::OutOfMemory, None);
+        assert!(
+            memory.starts_with("migration 2 (`0002_b.sql`) ran out of memory"),
+            "{memory}"
+        );
+    }
+
+    #[test]
+    fn a_lint_is_a_warning_with_its_stable_name() {
+        let warning = lint_warning(&LintWarning {
+            lint: Lint::Destructive,
+            version: 4,
+            file: "0004_drop_nickname.sql".to_owned(),
+            line: 3,
+            message: "column `users.nickname` is dropped".to_owned(),
+        });
+        assert_eq!(warning.item, "destructive");
+        assert_eq!(
+            warning.note,
+            "migrate::destructive: `0004_drop_nickname.sql` line 3: column `users.nickname` is \
+             dropped; if intended, add `-- migrate:allow destructive` to the file"
+        );
+        let warning = lint_warning(&LintWarning {
+            lint: Lint::BackwardIncompatible,
+            version: 2,
+            file: "0002_b.sql".to_owned(),
+            line: 1,
+            message: "table `a` is renamed to `b`".to_owned(),
+        });
+        assert_eq!(warning.item, "backward_incompatible");
+        assert!(warning.note.starts_with("migrate::backward-incompatible: "));
+        assert!(
+            warning
+                .note
+                .ends_with("add `-- migrate:allow backward-incompatible` to the file")
+        );
+    }
+
     #[test]
     fn a_snapshot_is_compared_written_and_reported() {
         let dir = tempfile::tempdir().unwrap();

@@ -474,6 +474,34 @@ mod tests {
     }
 
     #[test]
+    fn each_warning_is_one_deprecated_item_used_once() {
+        let set =
+            MigrationSet::from_entries([crate::set::Entry::file("1_a.sql", "SELECT 1;")]).unwrap();
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let warnings = [
+            Warning {
+                item: "destructive".to_owned(),
+                note: "migrate::destructive: one".to_owned(),
+            },
+            Warning {
+                item: "destructive".to_owned(),
+                note: "migrate::destructive: two".to_owned(),
+            },
+        ];
+        let tokens = tokens::expand(&set, &Default::default(), &warnings, &input)
+            .unwrap()
+            .to_string();
+        for note in ["one", "two"] {
+            let item = format!(
+                "{{ # [deprecated (note = \"migrate::destructive: {note}\")] \
+                 # [allow (non_upper_case_globals)] const destructive : () = () ; \
+                 let () = destructive ; }}"
+            );
+            assert!(tokens.contains(&item), "{item} not in {tokens}");
+        }
+    }
+
+    #[test]
     fn the_error_placeholder_is_a_value_of_the_right_type() {
         let error = syn::Error::new(Span::call_site(), "boom");
         let tokens = error_placeholder(error).to_string();

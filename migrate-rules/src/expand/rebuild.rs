@@ -327,6 +327,60 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_schema_snapshot_is_an_input() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let krate = calling_crate(&[
+            ("build.rs", rule.as_str()),
+            ("migrations/schema.sql", "-- snapshot"),
+            ("db/schema.sql", "-- snapshot"),
+        ]);
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, Some("schema.sql"), &input).unwrap();
+        assert_eq!(set.files(), ["0001_a.sql"]);
+        for snapshot in ["migrations/schema.sql", "db/schema.sql"] {
+            let snapshot = krate.path().join(snapshot);
+            let planned = plan(
+                &host(&krate, Tracking::BuildScript),
+                &dir,
+                &set,
+                &input,
+                Some(&snapshot),
+            )
+            .unwrap();
+            assert_eq!(planned.include_files, [snapshot.clone()]);
+            assert_eq!(planned.warning, None);
+        }
+        // A snapshot not written yet is not included (it would not compile).
+        let missing = krate.path().join("missing.sql");
+        let without = plan(
+            &host(&krate, Tracking::BuildScript),
+            &dir,
+            &set,
+            &input,
+            Some(&missing),
+        )
+        .unwrap();
+        assert!(without.include_files.is_empty());
+        // The compiler tracks it after the directory and the migrations.
+        TRACKED.with(|tracked| tracked.take());
+        let snapshot = dir.join("schema.sql");
+        plan(
+            &host(&krate, Tracking::Compiler(record)),
+            &dir,
+            &set,
+            &input,
+            Some(&snapshot),
+        )
+        .unwrap();
+        let tracked = TRACKED.with(|tracked| tracked.take());
+        assert_eq!(
+            tracked,
+            [&dir, &dir.join("0001_a.sql"), &snapshot].map(|p| p.to_str().unwrap().to_owned())
+        );
+    }
+
     thread_local! {
         static TRACKED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     }
