@@ -349,7 +349,7 @@ mod tests {
                 Some(&snapshot),
             )
             .unwrap();
-            assert_eq!(planned.include_files, [snapshot.clone()]);
+            assert_eq!(planned.include_files, std::slice::from_ref(&snapshot));
             assert_eq!(planned.warning, None);
         }
         // A snapshot not written yet is not included (it would not compile).
