@@ -127,6 +127,15 @@ pub fn skip_trivia(text: &str) -> usize {
     text.len()
 }
 
+/// The tokens of `text`, each with `true` when it is whitespace or a comment: what the
+/// verifier normalises SQL with, so that quoted strings and identifiers are never altered.
+#[cfg(feature = "verify")]
+pub(crate) fn tokens(text: &str) -> impl Iterator<Item = (bool, &str)> {
+    Lexer::new(text)
+        .tokens()
+        .map(move |token| (token.kind == TokenKind::Trivia, &text[token.range]))
+}
+
 /// A statement that cannot run inside a transaction, found by [`transaction_conflict`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -21,9 +21,20 @@
 //! `VACUUM INTO`, extensions and file-related pragmas); each migration has a time budget and
 //! the database a memory cap; never panics.
 
+mod allow;
+mod apply;
+mod lints;
+mod sandbox;
+mod schema;
+mod snapshot;
+
 use std::time::Duration;
 
-use crate::set::MigrationSet;
+use self::sandbox::{Sandbox, Touched};
+use self::schema::{Cache, Objects, Region, Shape};
+use crate::set::{Migration, MigrationSet, Script};
+
+pub use self::snapshot::diff_snapshots;
 
 /// Limits of a verification run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +75,18 @@ impl Options {
     /// Stops after `version`.
     pub fn target(mut self, version: i64) -> Self {
         self.target = Some(version);
+        self
+    }
+
+    /// Sets the time budget per script.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the cap on SQLite's heap, in bytes.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = bytes;
         self
     }
 }
@@ -205,24 +228,281 @@ impl Verification {
     }
 }
 
-/// A verification that could not run at all (SQLite could not open an in-memory database).
+/// A verification that could not run at all (SQLite could not open an in-memory database,
+/// or could not read back its schema).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot verify the migrations: {0}")]
 pub struct VerifyError(String);
 
+impl From<rusqlite::Error> for VerifyError {
+    fn from(error: rusqlite::Error) -> Self {
+        VerifyError(error.to_string())
+    }
+}
+
 /// Applies `set` to a private in-memory database and reports every failure and lint.
 ///
+/// ```
+/// use migrate_rules::verify::{FailureKind, Options, verify};
+/// use migrate_rules::{Entry, MigrationSet};
+///
+/// let set = MigrationSet::from_entries(vec![
+///     Entry::file("0001_create_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);"),
+///     Entry::file("0002_index.sql", "CREATE INDEX users_name ON userz (name);"),
+/// ])?;
+/// let verification = verify(&set, &Options::default())?;
+/// let failure = &verification.failures[0];
+/// assert_eq!(failure.file, "0002_index.sql");
+/// assert!(matches!(&failure.kind, FailureKind::Statement { message, .. }
+///     if message == "no such table: main.userz"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
-/// [`VerifyError`] when the verification database cannot be set up; failures of migrations
-/// are in [`Verification::failures`], not errors.
+/// [`VerifyError`] when the verification database cannot be set up or read; failures of
+/// migrations are in [`Verification::failures`], not errors.
 pub fn verify(set: &MigrationSet, options: &Options) -> Result<Verification, VerifyError> {
-    let _ = (set, options);
-    Err(VerifyError("not implemented yet".to_owned()))
+    let sandbox = Sandbox::open(options.timeout, options.memory_limit)?;
+    let mut run = Run {
+        sandbox: &sandbox,
+        cache: Cache::default(),
+        verification: Verification {
+            failures: Vec::new(),
+            lints: Vec::new(),
+            snapshot: String::new(),
+            applied: 0,
+        },
+        first_failure: None,
+    };
+    let mut applied = Vec::new();
+    for migration in set.migrations() {
+        if options
+            .target
+            .is_some_and(|target| migration.version > target)
+        {
+            break;
+        }
+        if run.migration(migration)? {
+            applied.push(&migration.up);
+        }
+    }
+    let mut verification = run.verification;
+    verification.applied = applied.len();
+    verification.snapshot = snapshot::render(&sandbox.conn, &applied)?;
+    Ok(verification)
 }
 
 /// The lints a script allows with `-- migrate:allow <lint>` lines, and the names on such lines
 /// that are no lint (which the macro reports).
+///
+/// ```
+/// use migrate_rules::verify::{Lint, allowed_lints};
+///
+/// let (allowed, unknown) = allowed_lints("-- migrate:allow destructive typo\nDROP TABLE t;");
+/// assert_eq!(allowed, [Lint::Destructive]);
+/// assert_eq!(unknown, ["typo"]);
+/// ```
 pub fn allowed_lints(sql: &str) -> (Vec<Lint>, Vec<String>) {
-    let _ = sql;
-    (Vec::new(), Vec::new())
+    allow::allowed_lints(sql)
 }
+
+/// One verification in progress.
+struct Run<'s> {
+    sandbox: &'s Sandbox,
+    /// The structural schema after the last applied migration.
+    cache: Cache,
+    verification: Verification,
+    first_failure: Option<i64>,
+}
+
+/// A region of the schema before and after a script.
+struct Change {
+    region: Region,
+    before: Objects,
+    after: Objects,
+}
+
+impl Run<'_> {
+    /// Verifies one migration; true when it is applied afterwards.
+    fn migration(&mut self, migration: &Migration) -> Result<bool, VerifyError> {
+        self.sandbox.take_touched();
+        let ran = apply::run(self.sandbox, &migration.up);
+        let touched = self.sandbox.take_touched();
+        // Even a failed script may have changed the schema (a no-transaction script keeps
+        // its statements that succeeded): the cache follows the database.
+        let change = self.refresh(&touched)?;
+        if let Err(kind) = ran {
+            self.fail(migration, &migration.up, kind);
+            return Ok(false);
+        }
+        self.lints(migration, &change, &touched);
+        if let Some(down) = &migration.down {
+            self.down(migration, down, &change)?;
+        }
+        Ok(true)
+    }
+
+    /// Records a failure; later ones may be its consequences.
+    fn fail(&mut self, migration: &Migration, script: &Script, kind: FailureKind) {
+        self.verification.failures.push(Failure {
+            version: migration.version,
+            file: script.file_name.clone(),
+            kind,
+            after_failure_of: self.first_failure,
+        });
+        self.first_failure.get_or_insert(migration.version);
+    }
+
+    /// Reads back the objects `touched` names and updates the cache.
+    fn refresh(&mut self, touched: &Touched) -> Result<Change, VerifyError> {
+        let conn = &self.sandbox.conn;
+        let mut region = Region::of(touched);
+        let mut after = schema::read_region(conn, &region)?;
+        if self.renamed(touched, &after) {
+            region = region.union(&self.cache.rewritten(conn)?);
+            after = schema::read_region(conn, &region)?;
+        }
+        let before = self.cache.replace(&region, after.clone());
+        Ok(Change {
+            region,
+            before,
+            after,
+        })
+    }
+
+    /// True when an altered table is gone or lost a column name: a rename, which rewrote
+    /// the SQL of objects outside the touched region.
+    fn renamed(&self, touched: &Touched, after: &Objects) -> bool {
+        touched.altered.keys().any(|table| {
+            let before = self.cache.get(table);
+            match (before.map(|o| &o.shape), after.get(table).map(|o| &o.shape)) {
+                (Some(Shape::Table(b)), Some(Shape::Table(a))) => b.columns.iter().any(|c| {
+                    !a.columns
+                        .iter()
+                        .any(|n| n.name.eq_ignore_ascii_case(&c.name))
+                }),
+                (Some(_), None) => true,
+                _ => false,
+            }
+        })
+    }
+
+    fn lints(&mut self, migration: &Migration, change: &Change, touched: &Touched) {
+        let (allowed, _) = allow::allowed_lints(&migration.up.sql);
+        for found in lints::find(&change.before, &change.after, touched) {
+            if allowed.contains(&found.lint) {
+                continue;
+            }
+            let line = migration
+                .up
+                .statements
+                .get(found.statement)
+                .map_or(1, |s| s.line);
+            self.verification.lints.push(LintWarning {
+                lint: found.lint,
+                version: migration.version,
+                file: migration.up.file_name.clone(),
+                line,
+                message: found.message,
+            });
+        }
+    }
+
+    /// Runs the down file of the migration just applied, compares the schema with the one
+    /// before the migration, and leaves the migration applied.
+    ///
+    /// A down file that undoes its migration is committed and the up script runs again:
+    /// rolling back a transaction that changed the schema makes SQLite parse the whole
+    /// schema again, which would make verification quadratic in the number of migrations.
+    /// A transactional down file that does not undo it is rolled back instead (the build
+    /// fails anyway).
+    fn down(
+        &mut self,
+        migration: &Migration,
+        down: &Script,
+        up: &Change,
+    ) -> Result<(), VerifyError> {
+        let sandbox = self.sandbox;
+        if down.no_transaction {
+            let ran = apply::run_outside_transaction(sandbox, down);
+            let touched = sandbox.take_touched();
+            let region = Region::of(&touched);
+            let found = schema::read_region(&sandbox.conn, &region)?;
+            if let Err(kind) = ran {
+                self.fail(migration, down, kind);
+            } else {
+                self.compare_down(migration, down, up, &region, &found);
+            }
+            // Applied again, whatever the down file did: the cache follows the database.
+            let again = apply::run(sandbox, &migration.up);
+            let touched_again = sandbox.take_touched();
+            let region = region.union(&Region::of(&touched_again));
+            let current = schema::read_region(&sandbox.conn, &region)?;
+            self.cache.replace(&region, current);
+            if let Err(kind) = again {
+                self.fail(migration, &migration.up, kind);
+            }
+            return Ok(());
+        }
+
+        let open = match apply::Transactional::run(sandbox, down) {
+            Ok(open) => open,
+            Err(kind) => {
+                sandbox.take_touched();
+                self.fail(migration, down, kind);
+                return Ok(());
+            }
+        };
+        let touched = sandbox.take_touched();
+        let region = Region::of(&touched);
+        let found = schema::read_region(&sandbox.conn, &region)?;
+        if !self.compare_down(migration, down, up, &region, &found) {
+            drop(open);
+            return Ok(());
+        }
+        if let Err(kind) = open.commit() {
+            self.fail(migration, down, kind);
+            return Ok(());
+        }
+        let again = apply::run(sandbox, &migration.up);
+        let touched_again = sandbox.take_touched();
+        let region = region.union(&Region::of(&touched_again));
+        let current = schema::read_region(&sandbox.conn, &region)?;
+        self.cache.replace(&region, current);
+        if let Err(kind) = again {
+            self.fail(migration, &migration.up, kind);
+        }
+        Ok(())
+    }
+
+    /// Compares the schema after the down file with the one before the migration; records a
+    /// failure and returns false when they differ.
+    ///
+    /// Only the regions the up script and the down file touched can differ: outside them,
+    /// the schemas before the migration, after it and after the down file are the same.
+    fn compare_down(
+        &mut self,
+        migration: &Migration,
+        down: &Script,
+        up: &Change,
+        down_region: &Region,
+        found: &Objects,
+    ) -> bool {
+        let region = up.region.union(down_region);
+        let mut expected = self.cache.region(&region);
+        expected.retain(|key, object| !up.region.contains(key, object));
+        expected.extend(up.before.iter().map(|(k, o)| (k.clone(), o.clone())));
+        let mut actual = self.cache.region(&region);
+        actual.retain(|key, object| !down_region.contains(key, object));
+        actual.extend(found.iter().map(|(k, o)| (k.clone(), o.clone())));
+        let differences = schema::differences(&expected, &actual);
+        if differences.is_empty() {
+            return true;
+        }
+        self.fail(migration, down, FailureKind::DownMismatch { differences });
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests;
