@@ -23,8 +23,6 @@
 use std::path::Path;
 
 #[test]
-#[ignore = "pending the verification engine (branch verify-engine): the .stderr files are \
-            designed by hand until they can be blessed against it"]
 fn ui_verify() {
     let manifest_dir = env!("CARGO_MANIFEST_DIR");
     let root = Path::new(manifest_dir).join("tests/verify-root");

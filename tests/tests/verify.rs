@@ -63,7 +63,6 @@ fn verify_without_the_feature_says_which_feature_to_enable() {
 }
 
 #[test]
-#[ignore = "pending the verification engine (branch verify-engine)"]
 fn lints_are_warnings_that_an_allow_comment_silences() {
     let mut app =
         Fixture::with_features("fixture-verify-lints", Toolchain::Stable, true, &["verify"]);
@@ -103,7 +102,6 @@ fn lints_are_warnings_that_an_allow_comment_silences() {
 }
 
 #[test]
-#[ignore = "pending the verification engine (branch verify-engine)"]
 fn the_snapshot_is_blessed_then_guards_the_schema() {
     let mut app =
         Fixture::with_features("fixture-verify-bless", Toolchain::Stable, true, &["verify"]);

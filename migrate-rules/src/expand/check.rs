@@ -248,28 +248,13 @@ fn compare_snapshot(
                 "schema snapshot `{shown}` does not match the schema the migrations build: if \
                  the change is intended, run `{BLESS_COMMAND}` to rewrite it"
             );
-            for line in diff(&committed, built).lines() {
+            for line in verify::diff_snapshots(&committed, built).lines() {
                 message.push_str("\n  ");
                 message.push_str(line);
             }
             Err(message)
         }
     }
-}
-
-/// The short difference between the committed and the built snapshot.
-// TODO: `verify::diff_snapshots` once the engine provides it.
-fn diff(committed: &str, built: &str) -> String {
-    let old: Vec<&str> = committed.lines().collect();
-    let new: Vec<&str> = built.lines().collect();
-    let mut out = String::new();
-    for line in old.iter().filter(|line| !new.contains(line)) {
-        out.push_str(&format!("- {line}\n"));
-    }
-    for line in new.iter().filter(|line| !old.contains(line)) {
-        out.push_str(&format!("+ {line}\n"));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,2 +1,2 @@
 -- migrate:no-transaction
-ATTACH DATABASE '/tmp/migrate-verify-escape.db' AS escape;
+ATTACH DATABASE '/tmp/migrate-verify-escape.db' AS outside;
