@@ -80,7 +80,7 @@ pub fn expand(input: TokenStream, tracking: Tracking) -> syn::Result<TokenStream
 /// Expands `embed_migrations!(...)` for an explicit [`Host`].
 ///
 /// With `verify` (feature `verify`), the validated set is then applied to an in-memory
-/// database by [`crate::verify::verify`]: failures become errors, lints warnings, and
+/// database by `migrate_rules::verify::verify`: failures become errors, lints warnings, and
 /// `schema = "..."` compares the final schema with the committed snapshot.
 pub fn expand_with(input: TokenStream, host: &Host) -> syn::Result<TokenStream> {
     let input: MacroInput = syn::parse2(input)?;
