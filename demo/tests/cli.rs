@@ -751,3 +751,68 @@ fn a_closed_standard_output_is_not_a_panic() {
         assert!(output.status.success(), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn schema_prints_the_snapshot_without_a_database() {
+    let setup = Setup::new();
+    let output = demo(setup.dir.path()).arg("schema").output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+
+    // Byte for byte what the library's verification renders.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let migrations = migrate_runtime::Migrations::from_dir(dir).unwrap();
+    let report = migrations.verify_in_memory().unwrap();
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(printed, report.snapshot);
+    assert_eq!(
+        printed.lines().take_while(|l| l.starts_with("-- ")).count(),
+        7
+    );
+    assert!(printed.ends_with(";\n"), "{printed}");
+
+    // `sqlite3` can run it, and it builds the objects `apply` builds.
+    let objects = |conn: &Connection| {
+        rows_of(
+            conn,
+            "SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'schema_migrations%' ORDER BY 1, 2",
+        )
+    };
+    let fresh = Connection::open_in_memory().unwrap();
+    fresh.execute_batch(&printed).unwrap();
+    let db = setup.db_at("app.db", 7);
+    assert_eq!(objects(&fresh), objects(&Connection::open(&db).unwrap()));
+    // No database file was needed or created by `schema`.
+    assert!(!setup.path("MIGRATE_DB").exists());
+}
+
+#[test]
+fn schema_at_an_earlier_version() {
+    let setup = Setup::new();
+    let output = demo(setup.dir.path())
+        .args(["migrate", "schema", "--at", "2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    let header: Vec<&str> = printed
+        .lines()
+        .take_while(|l| l.starts_with("-- "))
+        .collect();
+    assert_eq!(header.len(), 2, "{printed}");
+    assert!(header[1].starts_with("-- 0002_create_customers_and_orders.sql sha256:"));
+    assert!(printed.contains("price REAL NOT NULL"), "{printed}");
+    assert!(!printed.contains("reviews"), "{printed}");
+
+    let output = demo(setup.dir.path())
+        .args(["schema", "--at", "9"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("version 9 is not valid here"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -264,6 +264,11 @@ pub enum Error {
     #[error(transparent)]
     TooLarge(#[from] TooLarge),
 
+    /// [`Migrations::verify_in_memory`](crate::Migrations::verify_in_memory) could not set up
+    /// its in-memory database; failing migrations are in its report, not here.
+    #[error("{0}")]
+    Verify(#[from] migrate_rules::verify::VerifyError),
+
     /// Any other SQLite error, outside a migration (opening, reading the tracking tables).
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),

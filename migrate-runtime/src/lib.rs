@@ -53,8 +53,12 @@ pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, Statemen
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
     HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackReport, Status,
-    StatusCounts,
+    StatusCounts, VerifyOptions, VerifyReport,
 };
+/// The failures and lints of [`Migrations::verify_in_memory`].
+pub mod verify {
+    pub use crate::ops::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};
+}
 pub use crate::run::{AppliedMigration, CodeStep, Event, Report, Runner, UpToDateCheck};
 pub use crate::tracking::HistoryEvent;
 

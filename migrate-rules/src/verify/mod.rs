@@ -28,6 +28,7 @@ mod sandbox;
 mod schema;
 mod snapshot;
 
+use std::fmt;
 use std::time::Duration;
 
 use self::sandbox::{Sandbox, Touched};
@@ -202,6 +203,76 @@ pub struct Failure {
     /// The earlier failed migration this failure may be a consequence of: verification goes
     /// on after a failure from the schema before the failed migration.
     pub after_failure_of: Option<i64>,
+}
+
+impl fmt::Display for Failure {
+    /// One message per failure, naming the file; the macro and the CLI print it as is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = &self.file;
+        match &self.kind {
+            FailureKind::Statement {
+                statement_index,
+                line,
+                statement,
+                message,
+            } => write!(
+                f,
+                "`{file}`: statement {statement_index} (line {line}) failed: {message}\n    {statement}"
+            )?,
+            FailureKind::ForeignKeys { violations } => write!(
+                f,
+                "`{file}` leaves rows that violate foreign keys: {}",
+                violations.join("; ")
+            )?,
+            FailureKind::DownMismatch { differences } => {
+                let up = file
+                    .strip_suffix(".down.sql")
+                    .map_or_else(|| file.clone(), |stem| format!("{stem}.sql"));
+                write!(
+                    f,
+                    "down file `{file}` does not undo `{up}`: {}",
+                    differences.join(", ")
+                )?;
+            }
+            FailureKind::Timeout { budget } => write!(
+                f,
+                "`{file}` ran longer than its time budget of {budget:?} (set MIGRATE_VERIFY_TIMEOUT_MS to change it)"
+            )?,
+            FailureKind::OutOfMemory => {
+                write!(f, "`{file}` needs more memory than verification allows")?
+            }
+            FailureKind::Denied {
+                statement_index,
+                line,
+                operation,
+            } => write!(
+                f,
+                "`{file}`: statement {statement_index} (line {line}): {operation} is not allowed while the migrations are verified (it reaches outside the database)"
+            )?,
+        }
+        if let Some(first) = self.after_failure_of {
+            write!(
+                f,
+                " (this may be a consequence of migration {first}, which failed before)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for LintWarning {
+    /// ``0003_drop.sql:2: destructive: table `tags` is dropped``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {} (silence with `-- migrate:allow {}`)",
+            self.file,
+            self.line,
+            self.lint.name(),
+            self.message,
+            self.lint.name()
+        )
+    }
 }
 
 /// The result of [`verify`].

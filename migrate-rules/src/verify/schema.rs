@@ -447,13 +447,20 @@ pub(crate) fn normalise(sql: &str) -> String {
     out
 }
 
-/// The SQL with every token separated by one space: `(a,b)` and `( a, b )` compare equal.
+/// The SQL without whitespace or comments, a space kept only between two words: `(a,b)`,
+/// `( a, b )` and `(a , b)` all become `(a,b)`. For comparing, and for short messages.
 pub(crate) fn compact(sql: &str) -> String {
-    tokens(sql)
-        .filter(|(trivia, _)| !trivia)
-        .map(|(_, text)| text)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let wordy =
+        |c: char| c.is_alphanumeric() || matches!(c, '_' | '$' | '\'' | '"' | '`' | '[' | ']');
+    let mut out = String::with_capacity(sql.len());
+    for (_, text) in tokens(sql).filter(|(trivia, _)| !trivia) {
+        let joins_words = out.ends_with(wordy) && text.starts_with(wordy);
+        if joins_words {
+            out.push(' ');
+        }
+        out.push_str(text);
+    }
+    out
 }
 
 /// Everything after the first `WHERE` outside parentheses.
@@ -504,7 +511,7 @@ fn index_columns(sql: &str) -> &str {
     ""
 }
 
-/// The `CHECK (...)` clauses of a table statement, token-normalised.
+/// The `CHECK (...)` clauses of a table statement, compacted.
 fn checks(sql: &str) -> BTreeSet<String> {
     let words: Vec<&str> = tokens(sql)
         .filter(|(trivia, _)| !trivia)
@@ -520,7 +527,7 @@ fn checks(sql: &str) -> BTreeSet<String> {
                 match words[end] {
                     "(" => depth += 1,
                     ")" => {
-                        depth -= 1;
+                        depth = depth.saturating_sub(1);
                         if depth == 0 {
                             break;
                         }
@@ -530,7 +537,7 @@ fn checks(sql: &str) -> BTreeSet<String> {
                 end += 1;
             }
             let end = end.min(words.len() - 1);
-            found.insert(words[i..=end].join(" "));
+            found.insert(compact(&words[i..=end].join(" ")));
             i = end;
         }
         i += 1;
@@ -629,14 +636,15 @@ mod tests {
             "CREATE TABLE t ( x TEXT DEFAULT '  a', y INT )"
         );
         assert_eq!(compact("f(a,b)"), compact("f( a , b )"));
+        assert_eq!(compact("x  BETWEEN 1 AND\n5"), "x BETWEEN 1 AND 5");
     }
 
     #[test]
     fn checks_and_where_are_found_outside_parentheses() {
         let sql = "CREATE TABLE t (x INT CHECK (x > (0)), y INT, CONSTRAINT c CHECK(y<>x))";
         let found = checks(sql);
-        assert!(found.contains("CHECK ( x > ( 0 ) )"), "{found:?}");
-        assert!(found.contains("CHECK ( y < > x )"), "{found:?}");
+        assert!(found.contains("CHECK(x>(0))"), "{found:?}");
+        assert!(found.contains("CHECK(y<>x)"), "{found:?}");
         assert_eq!(
             after_top_level_where("CREATE INDEX i ON t (x) WHERE x > 0").trim(),
             "x > 0"

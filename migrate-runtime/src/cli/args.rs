@@ -167,6 +167,13 @@ pub enum Command {
     },
     /// Run everything pending in a transaction that is rolled back: a dry run.
     Verify,
+    /// Print the schema the embedded migrations build, as SQL (the snapshot file's text);
+    /// needs no database.
+    Schema {
+        /// The schema after this version instead of the last one.
+        #[arg(long, value_name = "N")]
+        at: Option<i64>,
+    },
 }
 
 /// Options of `apply`.

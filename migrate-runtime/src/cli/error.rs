@@ -68,6 +68,10 @@ pub(crate) enum CliError {
     #[error("`{}` already exists", .0.display())]
     AlreadyExists(PathBuf),
 
+    /// `schema`: a migration fails verification; one line per failure.
+    #[error("the migrations do not verify:\n{0}")]
+    Unverified(String),
+
     /// The highest version is `i64::MAX`.
     #[error("no version is left after the highest one")]
     NoVersionLeft,

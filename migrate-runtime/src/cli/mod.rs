@@ -62,6 +62,7 @@
 //! | `restore BACKUP [--yes]` | replaces the database with a backup file |
 //! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
 //! | `verify` | dry run of everything pending: runs it and rolls back; the file is unchanged |
+//! | `schema [--at N]` | prints the schema the embedded set builds (or builds at version N), byte for byte the `schema = "..."` snapshot file; needs no database; exit 1 when a migration fails verification |
 //!
 //! Global options: `--db PATH` (or the environment variable `MIGRATE_DB`), `--json`,
 //! `--quiet` (`-q`: nothing but errors and the answer of `version`; `check` still sets its

@@ -117,6 +117,25 @@ impl Ui {
         say!("{answer}");
     }
 
+    /// Text on standard output exactly as given, whatever `--json` and `--quiet` say: the
+    /// answer of `schema`, which must be byte-identical to the snapshot file.
+    pub(crate) fn raw(&self, text: &str) {
+        use std::io::Write as _;
+        let _ = io::stdout().write_all(text.as_bytes());
+    }
+
+    /// A warning on standard error, unless `--quiet`.
+    pub(crate) fn warning(&self, message: impl Display) {
+        if !self.quiet {
+            let prefix = if io::stderr().is_terminal() && self.color {
+                "\x1b[33mwarning\x1b[0m"
+            } else {
+                "warning"
+            };
+            say_err!("{prefix}: {message}");
+        }
+    }
+
     /// An error on standard error, `error: ` in red on a terminal.
     pub(crate) fn error(&self, message: &str) {
         let prefix = if io::stderr().is_terminal() && self.color {

@@ -1,5 +1,5 @@
 //! The operator's tools, one file per operation: [`status`] (and `version`), [`history`],
-//! [`rollback`], [`baseline`], [`repair`]; `restore_backup` is in [`crate::backup`].
+//! [`rollback`], [`baseline`], [`repair`], [`verify`] (`verify_in_memory`); `restore_backup` is in [`crate::backup`].
 //!
 //! Invariants: reads never create or change anything. Writes hold the migrator lock for their
 //! whole duration and keep the tracking tables, the state row and `PRAGMA user_version`
@@ -11,8 +11,10 @@ mod history;
 mod repair;
 mod rollback;
 mod status;
+mod verify;
 
 pub use self::history::HistoryEntry;
 pub use self::repair::RepairReport;
 pub use self::rollback::RollbackReport;
 pub use self::status::{MigrationState, MigrationStatus, Status, StatusCounts};
+pub use self::verify::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};

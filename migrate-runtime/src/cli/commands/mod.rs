@@ -12,6 +12,7 @@ mod database;
 mod new;
 mod prompt;
 mod read;
+mod schema;
 mod write;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ use crate::cli::args::Command;
 use crate::cli::error::CliError;
 use crate::cli::output::Ui;
 
-/// Runs `command` on the database `db` (`--db`); only `new` needs none.
+/// Runs `command` on the database `db` (`--db`); only `new` and `schema` need none.
 pub(crate) fn execute(
     migrations: &Migrations,
     db: Option<&Path>,
@@ -42,6 +43,8 @@ pub(crate) fn execute(
         Command::Baseline { version, yes } => write::baseline(migrations, &db()?, version, yes, ui),
         Command::Repair { yes } => write::repair(migrations, &db()?, yes, ui),
         Command::Restore { backup, yes } => write::restore(migrations, &db()?, &backup, yes, ui),
+        // Applies the set to a private in-memory database.
+        Command::Schema { at } => schema::schema(migrations, at, ui),
         // Writes files in the migrations directory, not the database.
         Command::New {
             description,
