@@ -155,7 +155,7 @@ pub use crate::tracking::HistoryEvent;
 /// It is an input of the build like the migrations: editing it re-runs the macro.
 ///
 /// **Code steps** ([`Runner::code`]) cannot run at compile time: verification assumes they do
-/// not change the schema. `Migrations::verify_in_memory` runs the same verification from a
+/// not change the schema. [`Migrations::verify_in_memory`] runs the same verification from a
 /// `#[test]`.
 pub use migrate_macros::embed_migrations;
 
