@@ -5,6 +5,10 @@
 //! `expand`), plain functions over `proc_macro2` that unit tests and benchmarks call directly.
 //! What stays here is what needs the `proc_macro` crate itself: the entry point, and on nightly
 //! with `--cfg migrate_unstable` the compiler's path tracking.
+//!
+//! The feature `verify` (enable it through migrate-runtime's `verify`) links SQLite into this
+//! crate through `migrate-rules/bundled`, for `embed_migrations!("migrations", verify)`; the
+//! verification itself is `migrate_rules::verify`, called by `migrate_rules::expand`.
 
 #![cfg_attr(migrate_unstable, feature(proc_macro_tracked_path))]
 

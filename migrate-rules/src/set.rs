@@ -185,6 +185,12 @@ impl MigrationSet {
     /// Every [`Problem`] found; a missing directory, a path that is not a directory and an
     /// empty set name the path.
     pub fn from_dir(dir: &Path) -> Result<Self, Problems> {
+        Self::from_dir_skipping(dir, None)
+    }
+
+    /// [`MigrationSet::from_dir`], with the file called `skip` (if any) left out as if it were
+    /// not there: the macro's schema snapshot when it lives in the migrations directory.
+    pub(crate) fn from_dir_skipping(dir: &Path, skip: Option<&str>) -> Result<Self, Problems> {
         let dir_problem =
             |problem: fn(PathBuf) -> Problem| Problems(vec![problem(dir.to_path_buf())]);
         let metadata = match std::fs::metadata(dir) {
@@ -197,7 +203,10 @@ impl MigrationSet {
         if !metadata.is_dir() {
             return Err(dir_problem(|dir| Problem::NotADirectory { dir }));
         }
-        let entries = read_entries(dir)?;
+        let mut entries = read_entries(dir)?;
+        if let Some(skip) = skip {
+            entries.retain(|entry| !matches!(entry, Entry::File { name, .. } if name == skip));
+        }
         Self::from_entries(entries).map_err(|mut problems| {
             for problem in &mut problems.0 {
                 if let Problem::NoMigrations {

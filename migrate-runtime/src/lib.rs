@@ -96,6 +96,67 @@ pub use crate::tracking::HistoryEvent;
 /// Without it, the macro still tracks edits of the files it embedded, and emits a warning
 /// that names the line to add. On nightly, building with `RUSTFLAGS="--cfg migrate_unstable"`
 /// registers the directory with the compiler instead and no build script is needed.
+///
+/// # Verification
+/// With the `verify` argument, the compiler also *runs* the migrations:
+///
+/// ```ignore
+/// // Cargo.toml: migrate-runtime = { version = "0.1", features = ["bundled", "verify"] }
+/// static MIGRATIONS: Migrations = embed_migrations!("migrations", verify);
+/// static MIGRATIONS: Migrations =
+///     embed_migrations!("migrations", verify, schema = "migrations/schema.sql");
+/// ```
+///
+/// `verify` needs the feature `verify` of migrate-runtime, which links SQLite into the macro
+/// (built from source once per target directory); without the feature, writing `verify` is a
+/// compile error that names the feature. Without the argument nothing changes: no SQLite in
+/// the macro, the same expansion.
+///
+/// The macro applies the whole set, in order, to a private in-memory database with the
+/// runtime's own rules: foreign keys on, turned off around each migration's transaction and
+/// checked with `PRAGMA foreign_key_check` before its commit, `-- migrate:no-transaction`
+/// files statement by statement. Every failing migration is a compile error at the path that
+/// names the file, the statement's position and line, the statement and SQLite's message,
+/// all in the same build; a failure that may follow from an earlier one says so. After each
+/// migration with a down file, the down file runs and must restore the schema from before
+/// the migration, compared by structure (tables and their columns, indexes, foreign keys,
+/// views and triggers), not by text; what it leaves behind is named
+/// (``down file `0005_add_tags.down.sql` does not undo `0005_add_tags.sql`: index `tags_name`
+/// remains``).
+///
+/// **Sandbox.** Verification never reaches outside its database: `ATTACH`, `VACUUM INTO`,
+/// extensions and file access are denied, its memory is capped, and each migration has a
+/// time budget of 10 s, which the environment variable `MIGRATE_VERIFY_TIMEOUT_MS` changes
+/// (in milliseconds, read when the macro runs). Exceeding either is a compile error naming
+/// the migration, not a hung compiler.
+///
+/// **Lints** are warnings, from comparing the schema before and after each migration:
+/// - `destructive`: a table or column that existed is gone (`DROP TABLE`,
+///   `ALTER TABLE ... DROP COLUMN`, a table rebuild that loses a column);
+/// - `backward-incompatible`: a table or column is renamed, which breaks the previous
+///   release while it still runs during a rolling deploy;
+/// - `data-dependent`: a change that passes on the empty database but can fail on real rows
+///   (a new unique index or `UNIQUE` on an existing table, `NOT NULL` or `CHECK` added to an
+///   existing column by a rebuild).
+///
+/// Each warning names the lint, the file and the line, e.g.
+/// ``migrate::destructive: `0004_drop_nickname.sql` line 3: column `users.nickname` is
+/// dropped``. A line `-- migrate:allow <lint>` in a file silences that lint for that file; an
+/// unknown name on such a line is an error. The warnings are deprecation warnings (the one
+/// way a macro can warn on stable Rust), so `#![deny(deprecated)]` makes them errors.
+///
+/// **Snapshot.** `schema = "path"` (relative to the crate's `Cargo.toml`) compares the final
+/// schema with a committed file: plain SQL that `sqlite3` can run, deterministic, headed by
+/// one comment line per migration with its file name and checksum, so a pull request shows
+/// both the schema change and any edit of an old migration. A difference is a compile error
+/// with a short diff, and a missing file is an error; run `MIGRATE_BLESS=1 cargo build` to
+/// write the file (only when it differs; a warning says it did), then review and commit it.
+/// The snapshot may live in the migrations directory: that one file is then not a migration.
+/// It is an input of the build like the migrations: editing it re-runs the macro.
+///
+/// **Code steps** ([`Runner::code`]) cannot run at compile time: verification assumes they do
+/// not change the schema. [`Migrations::verify_in_memory`] runs the same verification from a
+/// `#[test]`.
 pub use migrate_macros::embed_migrations;
 
 /// Not public API: what the expansion of [`embed_migrations!`] refers to.

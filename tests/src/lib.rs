@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use migrate_rules::{Checksum, MigrationSet};
+use migrate_rules::{Checksum, Entry, MigrationSet};
 use migrate_test_kit::{fixture, workspace_root};
 
 /// The toolchain a fixture is built with.
@@ -78,6 +78,16 @@ impl Fixture {
     /// Copies the template into a new crate called `name` (unique per test), with the
     /// template's `build.rs` (the `rerun-if-changed` rule) or without any build script.
     pub fn new(name: &str, toolchain: Toolchain, with_build_script: bool) -> Fixture {
+        Fixture::with_features(name, toolchain, with_build_script, &[])
+    }
+
+    /// [`Fixture::new`] with more features of migrate-runtime than `bundled`, e.g. `verify`.
+    pub fn with_features(
+        name: &str,
+        toolchain: Toolchain,
+        with_build_script: bool,
+        features: &[&str],
+    ) -> Fixture {
         // A test that failed while holding the lock leaves nothing inconsistent behind.
         let lock = BUILDS
             .lock()
@@ -103,7 +113,7 @@ impl Fixture {
              \n\
              # Not part of the repository's workspace.\n\
              [workspace]\n",
-            runtime = fixture::runtime_dependency(&workspace_root()),
+            runtime = fixture::runtime_dependency_with(&workspace_root(), features),
         );
         fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         // The workspace's versions, so that nothing is resolved anew.
@@ -133,6 +143,28 @@ impl Fixture {
         fs::write(self.migrations().join(file), contents).unwrap();
     }
 
+    /// Creates or overwrites any file of the crate, e.g. `src/main.rs`.
+    pub fn write_file(&mut self, path: &str, contents: impl AsRef<[u8]>) {
+        self.before_change();
+        let path = self.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    /// Makes the fixture's `embed_migrations!` call take `arguments` (the directory first),
+    /// e.g. `"migrations", verify`.
+    pub fn set_macro_arguments(&mut self, arguments: &str) {
+        let main = fs::read_to_string(self.path().join("src/main.rs")).unwrap();
+        let call = "embed_migrations!(";
+        let start = main
+            .find(call)
+            .expect("the template calls embed_migrations!")
+            + call.len();
+        let end = start + main[start..].find(");").unwrap();
+        let main = format!("{}{arguments}{}", &main[..start], &main[end..]);
+        self.write_file("src/main.rs", main);
+    }
+
     /// Deletes a migration file.
     pub fn remove_migration(&mut self, file: &str) {
         self.before_change();
@@ -159,6 +191,11 @@ impl Fixture {
 
     /// Runs `cargo build`.
     pub fn build(&mut self) -> Build {
+        self.build_with_env(&[])
+    }
+
+    /// Runs `cargo build` with these environment variables set, e.g. `MIGRATE_BLESS=1`.
+    pub fn build_with_env(&mut self, env: &[(&str, &str)]) -> Build {
         let target = workspace_root().join("target").join(match self.toolchain {
             Toolchain::Stable => "fixture-builds",
             Toolchain::Nightly => "fixture-builds-nightly",
@@ -187,9 +224,12 @@ impl Fixture {
             "CARGO_TARGET_DIR",
             "CARGO_BUILD_TARGET_DIR",
             "__MIGRATE_MACROS_TEST_MANIFEST_DIR",
+            "MIGRATE_BLESS",
+            "MIGRATE_VERIFY_TIMEOUT_MS",
         ] {
             cargo.env_remove(var);
         }
+        cargo.envs(env.iter().copied());
         if self.toolchain == Toolchain::Nightly {
             cargo.env("RUSTFLAGS", "--cfg migrate_unstable");
         }
@@ -257,8 +297,26 @@ impl Fixture {
     /// What the binary must report for the files now on disk: names and statements from
     /// `migrate-rules`, checksums of each file's bytes.
     pub fn expected(&self) -> Vec<Reported> {
+        self.expected_without("")
+    }
+
+    /// [`Fixture::expected`] when the file `skip` of the migrations directory is no migration
+    /// (the schema snapshot of `embed_migrations!(..., schema = "migrations/<skip>")`).
+    pub fn expected_without(&self, skip: &str) -> Vec<Reported> {
         let dir = self.migrations();
-        let set = MigrationSet::from_dir(&dir).unwrap_or_else(|problems| panic!("{problems}"));
+        let entries = fs::read_dir(&dir).unwrap().map(|entry| {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                Entry::directory(name)
+            } else {
+                Entry::file(name, fs::read(entry.path()).unwrap())
+            }
+        });
+        let set = MigrationSet::from_entries(
+            entries.filter(|entry| !matches!(entry, Entry::File { name, .. } if name == skip)),
+        )
+        .unwrap_or_else(|problems| panic!("{problems}"));
         set.migrations()
             .iter()
             .map(|m| Reported {

@@ -9,8 +9,15 @@ use crate::MigrationSet;
 use super::MacroInput;
 
 /// Reads and validates the set; all problems are combined into one error at the path literal.
-pub(super) fn load(dir: &Path, input: &MacroInput) -> syn::Result<MigrationSet> {
-    MigrationSet::from_dir(dir).map_err(|problems| {
+///
+/// `snapshot` is the file name of the schema snapshot when it lives in `dir`: that one file is
+/// not a migration and is left out.
+pub(super) fn load(
+    dir: &Path,
+    snapshot: Option<&str>,
+    input: &MacroInput,
+) -> syn::Result<MigrationSet> {
+    MigrationSet::from_dir_skipping(dir, snapshot).map_err(|problems| {
         let span = input.path.span();
         problems
             .iter()

@@ -25,6 +25,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "verify")]
+mod check;
 mod input;
 mod load;
 mod rebuild;
@@ -76,12 +78,84 @@ pub fn expand(input: TokenStream, tracking: Tracking) -> syn::Result<TokenStream
 }
 
 /// Expands `embed_migrations!(...)` for an explicit [`Host`].
+///
+/// With `verify` (feature `verify`), the validated set is then applied to an in-memory
+/// database by `migrate_rules::verify::verify`: failures become errors, lints warnings, and
+/// `schema = "..."` compares the final schema with the committed snapshot.
 pub fn expand_with(input: TokenStream, host: &Host) -> syn::Result<TokenStream> {
     let input: MacroInput = syn::parse2(input)?;
     let dir = resolve(&host.manifest_dir, &input.path.value());
-    let set = load::load(&dir, &input)?;
-    let rebuild = rebuild::plan(host, &dir, &set, &input)?;
-    tokens::expand(&set, &rebuild, &input)
+    let snapshot = input
+        .schema
+        .as_ref()
+        .map(|file| resolve(&host.manifest_dir, &file.value()));
+    // A snapshot in the migrations directory is not a migration.
+    let skip = snapshot
+        .as_deref()
+        .filter(|path| path.parent() == Some(dir.as_path()))
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str());
+    let set = match (missing_feature(&input), load::load(&dir, skip, &input)) {
+        (None, loaded) => loaded?,
+        (Some(error), Ok(_)) => return Err(error),
+        (Some(mut error), Err(problems)) => {
+            error.combine(problems);
+            return Err(error);
+        }
+    };
+    let warnings = verification(&set, &input, snapshot.as_deref())?;
+    let rebuild = rebuild::plan(host, &dir, &set, &input, snapshot.as_deref())?;
+    tokens::expand(&set, &rebuild, &warnings, &input)
+}
+
+/// A warning of the expansion: the use of a deprecated item called `item` whose note is the
+/// message, the one way a macro can make stable rustc warn.
+#[derive(Debug)]
+struct Warning {
+    /// The item's name, part of rustc's message (``use of deprecated constant `item` ``).
+    item: String,
+    /// The message.
+    note: String,
+}
+
+/// The error for `verify` without the feature that links SQLite into the macro.
+#[cfg(not(feature = "verify"))]
+fn missing_feature(input: &MacroInput) -> Option<syn::Error> {
+    input.verify.as_ref().map(|token| {
+        syn::Error::new(
+            token.span(),
+            "`verify` needs the `verify` feature of migrate-runtime: \
+             `migrate-runtime = { ..., features = [\"verify\"] }`",
+        )
+    })
+}
+
+#[cfg(feature = "verify")]
+fn missing_feature(_: &MacroInput) -> Option<syn::Error> {
+    None
+}
+
+/// With `verify`: every failure as an error, every lint as a warning, the snapshot compared.
+#[cfg(feature = "verify")]
+fn verification(
+    set: &crate::MigrationSet,
+    input: &MacroInput,
+    snapshot: Option<&Path>,
+) -> syn::Result<Vec<Warning>> {
+    match input.verify {
+        Some(_) => check::check(set, input, snapshot),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Without the feature there is nothing to verify: `verify` was refused by `missing_feature`.
+#[cfg(not(feature = "verify"))]
+fn verification(
+    _: &crate::MigrationSet,
+    _: &MacroInput,
+    _: Option<&Path>,
+) -> syn::Result<Vec<Warning>> {
+    Ok(Vec::new())
 }
 
 /// The expansion when there are errors: the errors, then a value of the right type, so the
@@ -255,6 +329,175 @@ mod tests {
                 Err(vec![expected.to_owned()]),
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn verify_and_schema_are_parsed_and_checked() {
+        let krate = calling_crate(&[]);
+        let errors = |input: TokenStream| expand_in(krate.path(), input).unwrap_err();
+        for (input, expected) in [
+            (
+                quote!("migrations", schema = "migrations/schema.sql"),
+                "`schema` compares the schema the migrations build, which needs `verify`: \
+                 write `embed_migrations!(\"...\", verify, schema = \"...\")`",
+            ),
+            (
+                quote!("migrations", verfy),
+                "unknown argument `verfy`: `embed_migrations!` takes the directory, then \
+                 optionally `verify` and `schema = \"...\"`",
+            ),
+            (
+                quote!("migrations", verify, verify),
+                "`verify` is given twice",
+            ),
+            (
+                quote!("migrations", verify = true),
+                "`verify` takes no value: write `embed_migrations!(\"...\", verify)`",
+            ),
+            (
+                quote!("migrations", verify schema = "s.sql"),
+                "expected `,` between the arguments",
+            ),
+            (
+                quote!("migrations", verify, schema = "a.sql", schema = "b.sql"),
+                "`schema` is given twice",
+            ),
+        ] {
+            assert_eq!(errors(input.clone()), [expected], "{input}");
+        }
+        let expected_schema = "expected the snapshot file as a string literal, e.g. \
+                               `schema = \"migrations/schema.sql\"`";
+        for input in [
+            quote!("migrations", verify, schema),
+            quote!("migrations", verify, schema = 1),
+            quote!("migrations", verify, schema = ""),
+            quote!("migrations", verify, schema = concat!("a", "b")),
+        ] {
+            assert_eq!(errors(input.clone()), [expected_schema], "{input}");
+        }
+    }
+
+    #[test]
+    fn the_arguments_are_accepted_in_either_order() {
+        for input in [
+            quote!("m", verify, schema = "s.sql"),
+            quote!("m", schema = "s.sql", verify,),
+            quote!("m", verify,),
+        ] {
+            let parsed: MacroInput = syn::parse2(input.clone()).unwrap();
+            assert!(parsed.verify.is_some(), "{input}");
+        }
+        let parsed: MacroInput = syn::parse2(quote!("m", verify, schema = "s.sql")).unwrap();
+        assert_eq!(parsed.schema.unwrap().value(), "s.sql");
+    }
+
+    #[cfg(not(feature = "verify"))]
+    #[test]
+    fn verify_without_the_feature_says_which_feature_to_enable() {
+        let feature = "`verify` needs the `verify` feature of migrate-runtime: \
+                       `migrate-runtime = { ..., features = [\"verify\"] }`";
+        let krate = calling_crate(&[("build.rs", RULE), ("migrations/0001_a.sql", "SELECT 1;")]);
+        assert_eq!(
+            expand_in(krate.path(), quote!("migrations", verify)),
+            Err(vec![feature.to_owned()])
+        );
+        assert_eq!(
+            expand_in(
+                krate.path(),
+                quote!("migrations", verify, schema = "schema.sql")
+            ),
+            Err(vec![feature.to_owned()])
+        );
+        // Together with the set's own problems, in the same build.
+        let krate = calling_crate(&[("migrations/0002_b.sql", "SELECT 1;")]);
+        let errors = expand_in(krate.path(), quote!("migrations", verify)).unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0], feature);
+        assert!(
+            errors[1].starts_with("gap in migration versions"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn without_verify_the_expansion_is_unchanged() {
+        // With or without the feature: no SQLite is called (the engine is not even needed).
+        let krate = calling_crate(&[("build.rs", RULE), ("migrations/0001_a.sql", "SELECT 1;")]);
+        let plain = expand_in(krate.path(), quote!("migrations")).unwrap();
+        let comma = expand_in(krate.path(), quote!("migrations",)).unwrap();
+        assert_eq!(plain, comma);
+        assert!(!plain.contains("deprecated"), "{plain}");
+    }
+
+    #[test]
+    fn a_snapshot_in_the_migrations_directory_is_not_a_migration() {
+        let krate = calling_crate(&[
+            ("build.rs", RULE),
+            ("migrations/0001_a.sql", "CREATE TABLE a (x);"),
+            (
+                "migrations/schema.sql",
+                "-- 0001_a.sql\nCREATE TABLE a (x);\n",
+            ),
+        ]);
+        let dir = krate.path().join("migrations");
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let set = load::load(&dir, Some("schema.sql"), &input).unwrap();
+        assert_eq!(set.files(), ["0001_a.sql"]);
+        // Only that file: without it, `schema.sql` is an invalid migration name.
+        assert!(load::load(&dir, None, &input).is_err());
+        assert!(load::load(&dir, Some("other.sql"), &input).is_err());
+        // Without `schema`, the plain macro still refuses it.
+        let errors = expand_in(krate.path(), quote!("migrations")).unwrap_err();
+        assert!(errors[0].contains("`schema.sql`"), "{errors:?}");
+        // A snapshot elsewhere with the same name does not hide the file in the directory.
+        let errors = expand_in(
+            krate.path(),
+            quote!("migrations", verify, schema = "schema.sql"),
+        )
+        .unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("`schema.sql`")),
+            "{errors:?}"
+        );
+        // With the snapshot in the directory, the set loads (what follows is verification).
+        let errors = expand_in(
+            krate.path(),
+            quote!("migrations", verify, schema = "migrations/schema.sql"),
+        );
+        if let Err(errors) = errors {
+            assert!(
+                !errors.iter().any(|e| e.contains("`schema.sql`")),
+                "{errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_warning_is_one_deprecated_item_used_once() {
+        let set =
+            MigrationSet::from_entries([crate::set::Entry::file("1_a.sql", "SELECT 1;")]).unwrap();
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let warnings = [
+            Warning {
+                item: "destructive".to_owned(),
+                note: "migrate::destructive: one".to_owned(),
+            },
+            Warning {
+                item: "destructive".to_owned(),
+                note: "migrate::destructive: two".to_owned(),
+            },
+        ];
+        let tokens = tokens::expand(&set, &Default::default(), &warnings, &input)
+            .unwrap()
+            .to_string();
+        for note in ["one", "two"] {
+            let item = format!(
+                "{{ # [deprecated (note = \"migrate::destructive: {note}\")] \
+                 # [allow (non_upper_case_globals)] const destructive : () = () ; \
+                 let () = destructive ; }}"
+            );
+            assert!(tokens.contains(&item), "{item} not in {tokens}");
         }
     }
 

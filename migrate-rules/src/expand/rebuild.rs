@@ -37,33 +37,45 @@ pub(super) struct RebuildPlan {
 }
 
 /// Decides the [`RebuildPlan`] for one expansion.
+///
+/// `snapshot` is the schema snapshot file of `schema = "..."`, an input like the migrations:
+/// the compiler tracks it, or, when it exists, the expansion includes it (a directory rule in
+/// the build script would not cover it outside the migrations directory).
 pub(super) fn plan(
     host: &Host,
     dir: &Path,
     set: &MigrationSet,
     input: &MacroInput,
+    snapshot: Option<&Path>,
 ) -> syn::Result<RebuildPlan> {
     let files = set.files().iter().map(|f| dir.join(f));
+    let snapshot_file = snapshot
+        .filter(|path| path.is_file())
+        .map(Path::to_path_buf);
     match host.tracking {
         Tracking::Compiler(track) => {
             // The directory catches additions, removals and renames; each file, its edits.
-            for path in std::iter::once(dir.to_path_buf()).chain(files) {
+            let paths = std::iter::once(dir.to_path_buf())
+                .chain(files)
+                .chain(snapshot.map(Path::to_path_buf));
+            for path in paths {
                 if let Some(path) = path.to_str() {
                     track(path);
                 }
             }
             Ok(RebuildPlan::default())
         }
-        Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => {
-            Ok(RebuildPlan::default())
-        }
+        Tracking::BuildScript if build_script_tracks(&host.manifest_dir, dir) => Ok(RebuildPlan {
+            include_files: snapshot_file.into_iter().collect(),
+            warning: None,
+        }),
         Tracking::BuildScript => {
             let rule = format!(
                 "println!(\"cargo:rerun-if-changed={}\");",
                 input.path.value()
             );
             Ok(RebuildPlan {
-                include_files: files.collect(),
+                include_files: files.chain(snapshot_file).collect(),
                 warning: Some(format!(
                     "`embed_migrations!` will not notice new, removed or renamed files in `{}`: \
                      add `{rule}` to `fn main` in this crate's build.rs \
@@ -227,8 +239,8 @@ mod tests {
     fn plan_for(krate: &tempfile::TempDir, tracking: Tracking) -> RebuildPlan {
         let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
         let dir = krate.path().join("migrations");
-        let set = load::load(&dir, &input).unwrap();
-        plan(&host(krate, tracking), &dir, &set, &input).unwrap()
+        let set = load::load(&dir, None, &input).unwrap();
+        plan(&host(krate, tracking), &dir, &set, &input, None).unwrap()
     }
 
     #[test]
@@ -299,12 +311,73 @@ mod tests {
         let krate = calling_crate(&[]);
         let input: MacroInput = syn::parse2(quote!("./migrations/")).unwrap();
         let dir = krate.path().join("migrations");
-        let set = load::load(&dir, &input).unwrap();
-        let plan = plan(&host(&krate, Tracking::BuildScript), &dir, &set, &input).unwrap();
+        let set = load::load(&dir, None, &input).unwrap();
+        let plan = plan(
+            &host(&krate, Tracking::BuildScript),
+            &dir,
+            &set,
+            &input,
+            None,
+        )
+        .unwrap();
         assert!(
             plan.warning
                 .unwrap()
                 .contains(r#"println!("cargo:rerun-if-changed=./migrations/");"#)
+        );
+    }
+
+    #[test]
+    fn the_schema_snapshot_is_an_input() {
+        let rule = build_rs(r#"println!("cargo:rerun-if-changed=migrations");"#);
+        let krate = calling_crate(&[
+            ("build.rs", rule.as_str()),
+            ("migrations/schema.sql", "-- snapshot"),
+            ("db/schema.sql", "-- snapshot"),
+        ]);
+        let input: MacroInput = syn::parse2(quote!("migrations")).unwrap();
+        let dir = krate.path().join("migrations");
+        let set = load::load(&dir, Some("schema.sql"), &input).unwrap();
+        assert_eq!(set.files(), ["0001_a.sql"]);
+        for snapshot in ["migrations/schema.sql", "db/schema.sql"] {
+            let snapshot = krate.path().join(snapshot);
+            let planned = plan(
+                &host(&krate, Tracking::BuildScript),
+                &dir,
+                &set,
+                &input,
+                Some(&snapshot),
+            )
+            .unwrap();
+            assert_eq!(planned.include_files, std::slice::from_ref(&snapshot));
+            assert_eq!(planned.warning, None);
+        }
+        // A snapshot not written yet is not included (it would not compile).
+        let missing = krate.path().join("missing.sql");
+        let without = plan(
+            &host(&krate, Tracking::BuildScript),
+            &dir,
+            &set,
+            &input,
+            Some(&missing),
+        )
+        .unwrap();
+        assert!(without.include_files.is_empty());
+        // The compiler tracks it after the directory and the migrations.
+        TRACKED.with(|tracked| tracked.take());
+        let snapshot = dir.join("schema.sql");
+        plan(
+            &host(&krate, Tracking::Compiler(record)),
+            &dir,
+            &set,
+            &input,
+            Some(&snapshot),
+        )
+        .unwrap();
+        let tracked = TRACKED.with(|tracked| tracked.take());
+        assert_eq!(
+            tracked,
+            [&dir, &dir.join("0001_a.sql"), &snapshot].map(|p| p.to_str().unwrap().to_owned())
         );
     }
 

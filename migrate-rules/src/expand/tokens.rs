@@ -7,13 +7,15 @@ use quote::{quote, quote_spanned};
 use crate::MigrationSet;
 use crate::packed::PackedSet;
 
-use super::MacroInput;
 use super::rebuild::RebuildPlan;
+use super::{MacroInput, Warning};
 
-/// The expression of type `migrate_runtime::Migrations` for a validated set.
+/// The expression of type `migrate_runtime::Migrations` for a validated set, with the
+/// `warnings` of verification (lints, a rewritten snapshot).
 pub(super) fn expand(
     set: &MigrationSet,
     rebuild: &RebuildPlan,
+    warnings: &[Warning],
     input: &MacroInput,
 ) -> syn::Result<TokenStream> {
     let packed = PackedSet::pack(set).map_err(|e| syn::Error::new(input.path.span(), e))?;
@@ -42,10 +44,24 @@ pub(super) fn expand(
         }
     });
 
+    // One deprecated item per warning, used once, each in its own block so that names repeat.
+    let warnings = warnings.iter().map(|Warning { item, note }| {
+        let item = syn::Ident::new(item, input.path.span());
+        quote_spanned! {input.path.span()=>
+            {
+                #[deprecated(note = #note)]
+                #[allow(non_upper_case_globals)]
+                const #item: () = ();
+                let () = #item;
+            }
+        }
+    });
+
     Ok(quote! {
         {
             #(#tracked)*
             #warning
+            #(#warnings)*
             ::migrate_runtime::__private::from_embedded(
                 ::migrate_runtime::__private::EmbeddedSet {
                     names: #names,

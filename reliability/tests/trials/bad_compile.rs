@@ -1,6 +1,8 @@
 //! Bad input at compile time: malformed migration directories, each embedded by one `static`
 //! of one generated fixture crate, built once. Every directory must produce a compile error,
-//! at its own line, that names the offending file; the macro must never panic.
+//! at its own line, that names the offending file; the macro must never panic. A second crate,
+//! with the `verify` feature, embeds well-formed directories that fail when the compiler runs
+//! them (SQL errors, down files, foreign keys, the sandbox, the time budget, the snapshot).
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -26,6 +28,8 @@ enum Layout {
     Dir,
     Missing,
     PlainFile,
+    /// A directory embedded with `verify, schema = "<dir>/schema.sql"` (verify cases only).
+    Snapshot,
 }
 
 fn f(name: &str, contents: &str) -> (String, Vec<u8>) {
@@ -278,25 +282,183 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// Directories whose names and numbering are valid but that fail when the compiler runs them
+/// (`embed_migrations!(..., verify)`): the error must name the file that failed.
+fn verify_cases() -> Vec<Case> {
+    let users = || {
+        f(
+            "0001_users.sql",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n",
+        )
+    };
+    vec![
+        // The control: a table rebuild undone by its down file, a no-transaction migration.
+        case(
+            "verify_valid_control",
+            vec![
+                users(),
+                f(
+                    "0002_rebuild.sql",
+                    "CREATE TABLE users_new (id INTEGER PRIMARY KEY, name TEXT, email TEXT);\n\
+                     INSERT INTO users_new (id, name) SELECT id, name FROM users;\n\
+                     DROP TABLE users;\nALTER TABLE users_new RENAME TO users;\n",
+                ),
+                f(
+                    "0002_rebuild.down.sql",
+                    "CREATE TABLE users_old(id  INTEGER PRIMARY KEY,name TEXT);\n\
+                     INSERT INTO users_old SELECT id, name FROM users;\n\
+                     DROP TABLE users;\nALTER TABLE users_old RENAME TO users;\n",
+                ),
+                f("0003_vacuum.sql", "-- migrate:no-transaction\nVACUUM;\n"),
+            ],
+            "",
+        ),
+        case(
+            "verify_sql_error",
+            vec![
+                users(),
+                f(
+                    "0002_index.sql",
+                    "CREATE INDEX users_name ON userz (name);\n",
+                ),
+            ],
+            "0002_index.sql",
+        ),
+        case(
+            "verify_two_failures",
+            vec![
+                users(),
+                f("0002_a.sql", "INSERT INTO nowhere VALUES (1);\n"),
+                f("0003_b.sql", "ALTER TABLE users ADD COLUMN id INTEGER;\n"),
+            ],
+            "0002_a.sql|0003_b.sql",
+        ),
+        case(
+            "verify_foreign_keys",
+            vec![
+                users(),
+                f(
+                    "0002_orders.sql",
+                    "CREATE TABLE orders (user_id INTEGER REFERENCES users (id));\n\
+                     INSERT INTO orders VALUES (42);\n",
+                ),
+            ],
+            "0002_orders.sql",
+        ),
+        case(
+            "verify_down_leaves_index",
+            vec![
+                users(),
+                f(
+                    "0002_idx.sql",
+                    "CREATE INDEX users_name ON users (name);\nCREATE TABLE t (x);\n",
+                ),
+                f("0002_idx.down.sql", "DROP TABLE t;\n"),
+            ],
+            "0002_idx.down.sql",
+        ),
+        case(
+            "verify_down_leaves_column",
+            vec![
+                users(),
+                f(
+                    "0002_col.sql",
+                    "ALTER TABLE users ADD COLUMN nickname TEXT;\n",
+                ),
+                f("0002_col.down.sql", "UPDATE users SET nickname = NULL;\n"),
+            ],
+            "0002_col.down.sql",
+        ),
+        case(
+            "verify_down_leaves_trigger",
+            vec![
+                users(),
+                f(
+                    "0002_trg.sql",
+                    "CREATE TABLE log (m TEXT);\nCREATE TRIGGER users_log AFTER INSERT ON users \
+                     BEGIN INSERT INTO log VALUES (new.name); END;\n",
+                ),
+                f("0002_trg.down.sql", "DROP TABLE log;\n"),
+            ],
+            "0002_trg.down.sql",
+        ),
+        case(
+            "verify_unknown_allowed_lint",
+            vec![
+                users(),
+                f(
+                    "0002_drop.sql",
+                    "-- migrate:allow destroy\nDROP TABLE users;\n",
+                ),
+            ],
+            "0002_drop.sql",
+        ),
+        case(
+            "verify_attach_denied",
+            vec![
+                users(),
+                f(
+                    "0002_attach.sql",
+                    "-- migrate:no-transaction\nATTACH DATABASE 'other.db' AS other;\n",
+                ),
+            ],
+            "0002_attach.sql",
+        ),
+        case(
+            "verify_vacuum_into_denied",
+            vec![
+                users(),
+                f(
+                    "0002_copy.sql",
+                    "-- migrate:no-transaction\nVACUUM INTO 'copy.db';\n",
+                ),
+            ],
+            "0002_copy.sql",
+        ),
+        case(
+            "verify_runaway_query",
+            vec![
+                users(),
+                f(
+                    "0002_forever.sql",
+                    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+                     SELECT count(*) FROM n;\n",
+                ),
+            ],
+            "0002_forever.sql",
+        ),
+        Case {
+            name: "verify_snapshot_missing",
+            files: vec![users()],
+            layout: Layout::Snapshot,
+            names: "schema.sql".to_owned(),
+        },
+    ]
+}
+
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
-    let seed = tally.next_seed();
-    let cases = cases();
-    match build(ctx, &cases) {
-        Ok(results) => {
-            for (case, problem) in cases.iter().zip(results) {
-                tally.record(&format!("directory `{}`", case.name), seed, problem);
+    for verify in [false, true] {
+        let seed = tally.next_seed();
+        let cases = if verify { verify_cases() } else { cases() };
+        match build(ctx, &cases, verify) {
+            Ok(results) => {
+                for (case, problem) in cases.iter().zip(results) {
+                    tally.record(&format!("directory `{}`", case.name), seed, problem);
+                }
             }
-        }
-        Err(e) => {
-            for case in &cases {
-                tally.record(&format!("directory `{}`", case.name), seed, Some(e.clone()));
+            Err(e) => {
+                for case in &cases {
+                    tally.record(&format!("directory `{}`", case.name), seed, Some(e.clone()));
+                }
             }
         }
     }
 }
 
 /// Builds the fixture crate once; returns, per case, `None` when it got the right error.
-fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
+/// With `verify`, the crate has the feature and every case is embedded with `verify`, each
+/// migration's budget being 2 s (`verify_runaway_query`).
+fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>, String> {
     let root = tempfile::tempdir().map_err(s)?;
     let dirs = root.path().join("dirs");
     std::fs::create_dir_all(&dirs).map_err(s)?;
@@ -305,9 +467,10 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
     std::fs::write(
         krate.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"reliability-compile-fixture\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+            "[package]\nname = \"reliability-compile-fixture{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\n{}\n\n[workspace]\n",
-            fixture::runtime_dependency(&ctx.workspace)
+            if verify { "-verify" } else { "" },
+            fixture::runtime_dependency_with(&ctx.workspace, if verify { &["verify"] } else { &[] })
         ),
     )
     .map_err(s)?;
@@ -320,7 +483,7 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
         match case.layout {
             Layout::Missing => {}
             Layout::PlainFile => std::fs::write(&dir, "not a directory\n").map_err(s)?,
-            Layout::Dir => {
+            Layout::Dir | Layout::Snapshot => {
                 std::fs::create_dir_all(&dir).map_err(s)?;
                 for (name, contents) in &case.files {
                     if let Some(sub) = name.strip_suffix('/') {
@@ -334,9 +497,17 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
         }
         let line = main.lines().count() + 1;
         line_of.insert(line, i);
+        let path = dir.display().to_string();
+        let arguments = match (&case.layout, verify) {
+            (Layout::Snapshot, _) => format!(
+                "{path:?}, verify, schema = {:?}",
+                dir.join("schema.sql").display().to_string()
+            ),
+            (_, true) => format!("{path:?}, verify"),
+            (_, false) => format!("{path:?}"),
+        };
         main.push_str(&format!(
-            "static CASE_{i}: Migrations = migrate_runtime::embed_migrations!({:?});\n",
-            dir.display().to_string()
+            "static CASE_{i}: Migrations = migrate_runtime::embed_migrations!({arguments});\n"
         ));
     }
     std::fs::write(krate.join("src/main.rs"), &main).map_err(s)?;
@@ -352,6 +523,8 @@ fn build(ctx: &Ctx, cases: &[Case]) -> Result<Vec<Option<String>>, String> {
             ctx.workspace.join("target/fixture-builds"),
         )
         .env_remove("RUSTFLAGS")
+        .env_remove("MIGRATE_BLESS")
+        .env("MIGRATE_VERIFY_TIMEOUT_MS", "2000")
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

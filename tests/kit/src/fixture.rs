@@ -9,9 +9,19 @@ use crate::workspace_root;
 /// `workspace` (by absolute path; [`workspace_root`] or a snapshot of it) with SQLite built
 /// from source.
 pub fn runtime_dependency(workspace: &Path) -> String {
+    runtime_dependency_with(workspace, &[])
+}
+
+/// [`runtime_dependency`] with more features of migrate-runtime, e.g. `verify`.
+pub fn runtime_dependency_with(workspace: &Path, features: &[&str]) -> String {
+    let features: Vec<String> = std::iter::once("bundled")
+        .chain(features.iter().copied())
+        .map(|feature| format!("\"{feature}\""))
+        .collect();
     format!(
-        "migrate-runtime = {{ path = {}, features = [\"bundled\"] }}",
-        toml_string(&workspace.join("migrate-runtime"))
+        "migrate-runtime = {{ path = {}, features = [{}] }}",
+        toml_string(&workspace.join("migrate-runtime")),
+        features.join(", ")
     )
 }
 

@@ -1,0 +1,3 @@
+-- migrate:allow destructive
+ALTER TABLE users DROP COLUMN nickname;
+DROP TABLE sessions;

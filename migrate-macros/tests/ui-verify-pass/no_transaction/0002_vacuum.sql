@@ -1,0 +1,4 @@
+-- migrate:no-transaction
+DELETE FROM users;
+VACUUM;
+CREATE INDEX users_name ON users (name);

@@ -1,0 +1,4 @@
+-- 0001_users.sql sha256:71edaf3ac927860d7d7238759babce602f8909df9f349751f546ca2d1f5babc9
+-- 0002_add_email.sql sha256:7a3a4c70d5af51f931ef9c9e1b12d7ae59d117a77416e39b47abf3041544bf39
+
+CREATE TABLE users ( id INTEGER PRIMARY KEY, name TEXT NOT NULL , email TEXT);

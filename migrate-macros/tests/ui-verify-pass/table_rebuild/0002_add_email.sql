@@ -1,0 +1,9 @@
+CREATE TABLE users_new (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT
+);
+INSERT INTO users_new (id, name) SELECT id, name FROM users;
+DROP TABLE users;
+ALTER TABLE users_new RENAME TO users;
+CREATE INDEX users_name ON users (name);

@@ -1,0 +1,2 @@
+-- migrate:no-transaction
+ATTACH DATABASE '/tmp/migrate-verify-escape.db' AS outside;

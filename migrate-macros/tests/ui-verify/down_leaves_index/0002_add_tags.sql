@@ -1,0 +1,2 @@
+CREATE TABLE tags (name TEXT);
+CREATE INDEX users_name ON users (name);

@@ -1,0 +1,1 @@
+INSERT INTO orders (id, user_id) VALUES (1, 42);

@@ -1,0 +1,3 @@
+-- Nobody uses nicknames.
+
+ALTER TABLE users DROP COLUMN nickname;

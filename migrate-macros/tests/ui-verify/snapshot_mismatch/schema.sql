@@ -1,0 +1,3 @@
+-- 0001_users.sql sha256:71edaf3ac927860d7d7238759babce602f8909df9f349751f546ca2d1f5babc9
+
+CREATE TABLE users ( id INTEGER PRIMARY KEY, name TEXT NOT NULL );

@@ -1,0 +1,4 @@
+-- Lookups by name.
+CREATE TABLE audit (at TEXT);
+
+CREATE INDEX users_name ON userz(name);

@@ -1,0 +1,1 @@
+CREATE INDEX tags_name ON tags (name);

@@ -1,0 +1,2 @@
+-- migrate:allow destructve
+DROP TABLE users;
