@@ -17,3 +17,6 @@ DROP TABLE books;
 ALTER TABLE books_new RENAME TO books;
 
 CREATE INDEX books_by_author ON books (author_id);
+
+-- `price` becomes `price_cents` (converted above) and every book already has an author:
+-- migrate:allow destructive data-dependent

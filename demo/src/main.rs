@@ -11,7 +11,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use migrate_runtime::{Migrations, cli, rusqlite::Connection};
 
-static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("../migrations");
+// `verify`: the compiler applies the set to an in-memory database (SQL errors, down files that
+// do not undo their migration, lints) and compares the final schema with `schema.sql`.
+static MIGRATIONS: Migrations =
+    migrate_runtime::embed_migrations!("../migrations", verify, schema = "schema.sql");
 
 /// Where the shop keeps its data when neither `--db` nor `MIGRATE_DB` says otherwise.
 const DEFAULT_DB: &str = "demo.db";

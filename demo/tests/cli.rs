@@ -765,6 +765,10 @@ fn schema_prints_the_snapshot_without_a_database() {
     let report = migrations.verify_in_memory().unwrap();
     assert!(report.is_ok(), "{report}");
     assert_eq!(printed, report.snapshot);
+    // ... and what the compiler compared with the committed snapshot when it built the demo.
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.sql")).unwrap();
+    assert_eq!(printed, committed);
     assert_eq!(
         printed.lines().take_while(|l| l.starts_with("-- ")).count(),
         7

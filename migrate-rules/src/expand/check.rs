@@ -5,10 +5,9 @@
 //! schema compared with the committed snapshot (rewritten with `MIGRATE_BLESS=1`).
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::MigrationSet;
-use crate::verify::{self, Failure, FailureKind, Lint, LintWarning, Options};
+use crate::verify::{self, Lint, LintWarning, Options};
 
 use super::{MacroInput, Warning};
 
@@ -32,12 +31,7 @@ pub(super) fn check(
             return Err(combine(span, errors));
         }
     };
-    errors.extend(
-        verification
-            .failures
-            .iter()
-            .map(|failure| failure_message(set, failure)),
-    );
+    errors.extend(verification.failures.iter().map(ToString::to_string));
     let mut warnings: Vec<Warning> = verification.lints.iter().map(lint_warning).collect();
     // The snapshot is meaningful only when every migration applied.
     if let (true, Some(path), Some(file)) = (
@@ -100,109 +94,11 @@ fn unknown_allowed_lints(set: &MigrationSet) -> Vec<String> {
     errors
 }
 
-/// One failure, e.g. ``migration 3 (`0003_add_index.sql`) fails at statement 2 (line 4): no
-/// such table: userz``, then the statement, indented.
-fn failure_message(set: &MigrationSet, failure: &Failure) -> String {
-    let Failure {
-        version,
-        file,
-        kind,
-        after_failure_of,
-    } = failure;
-    let migration = format!("migration {version} (`{file}`)");
-    let (headline, detail) = match kind {
-        FailureKind::Statement {
-            statement_index,
-            line,
-            statement,
-            message,
-        } => (
-            format!("{migration} fails at statement {statement_index} (line {line}): {message}"),
-            Some(statement.clone()),
-        ),
-        FailureKind::ForeignKeys { violations } => (
-            format!(
-                "{migration} leaves rows that violate foreign keys \
-                 (`PRAGMA foreign_key_check` before its commit): fix the data or the references"
-            ),
-            Some(violations.join("\n")),
-        ),
-        FailureKind::DownMismatch { differences } => {
-            let up = set
-                .migrations()
-                .iter()
-                .find(|m| m.version == *version)
-                .map_or("its migration", |m| m.up.file_name.as_str());
-            (
-                format!(
-                    "down file `{file}` does not undo `{up}`: {}",
-                    differences.join(", ")
-                ),
-                None,
-            )
-        }
-        FailureKind::Timeout { budget } => (
-            format!(
-                "{migration} did not finish within the verification budget of {}: \
-                 set MIGRATE_VERIFY_TIMEOUT_MS to allow more",
-                duration(*budget)
-            ),
-            None,
-        ),
-        FailureKind::OutOfMemory => (
-            format!(
-                "{migration} ran out of memory during verification (the cap is {} MiB): \
-                 a migration should not build that much data",
-                Options::default().memory_limit >> 20
-            ),
-            None,
-        ),
-        FailureKind::Denied {
-            statement_index,
-            line,
-            operation,
-        } => (
-            format!(
-                "{migration} fails at statement {statement_index} (line {line}): {operation} is \
-                 not allowed during verification: migrations must not reach outside the database"
-            ),
-            None,
-        ),
-    };
-    let mut message = headline;
-    if let Some(earlier) = after_failure_of {
-        message.push_str(&format!(
-            " (may be a consequence of the failure of migration {earlier})"
-        ));
-    }
-    if let Some(detail) = detail.filter(|detail| !detail.trim().is_empty()) {
-        for line in detail.lines() {
-            message.push_str("\n  ");
-            message.push_str(line);
-        }
-    }
-    message
-}
-
-/// `10s`, `2500ms`.
-fn duration(budget: Duration) -> String {
-    if budget.subsec_millis() == 0 && budget.as_secs() > 0 {
-        format!("{}s", budget.as_secs())
-    } else {
-        format!("{}ms", budget.as_millis())
-    }
-}
-
 /// A lint as a warning: the stable name first, then where, what, and how to allow it.
 fn lint_warning(lint: &LintWarning) -> Warning {
-    let name = lint.lint.name();
     Warning {
-        item: name.replace('-', "_"),
-        note: format!(
-            "migrate::{name}: `{}` line {}: {}; if intended, add `-- migrate:allow {name}` to \
-             the file",
-            lint.file, lint.line, lint.message
-        ),
+        item: lint.lint.name().replace('-', "_"),
+        note: lint.to_string(),
     }
 }
 
@@ -259,27 +155,22 @@ fn compare_snapshot(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::verify::{Failure, FailureKind};
 
     #[test]
     fn budgets_read_as_people_write_them() {
-        assert_eq!(duration(Duration::from_secs(10)), "10s");
-        assert_eq!(duration(Duration::from_millis(2000)), "2s");
-        assert_eq!(duration(Duration::from_millis(2500)), "2500ms");
-        assert_eq!(duration(Duration::from_millis(0)), "0ms");
-    }
-
-    fn set() -> MigrationSet {
-        use crate::set::Entry;
-        MigrationSet::from_entries([
-            Entry::file("0001_users.sql", "CREATE TABLE users (id);"),
-            Entry::file("0002_b.sql", "SELECT 1;"),
-            Entry::file("0003_add_index.sql", "SELECT 1;"),
-            Entry::file("0004_x.sql", "SELECT 1;"),
-            Entry::file("0005_add_tags.sql", "CREATE TABLE tags (name);"),
-            Entry::file("0005_add_tags.down.sql", "DROP TABLE tags;"),
-        ])
-        .unwrap()
+        for (budget, shown) in [
+            (Duration::from_secs(10), "10s"),
+            (Duration::from_millis(2000), "2s"),
+            (Duration::from_millis(2500), "2500ms"),
+            (Duration::from_millis(0), "0ms"),
+        ] {
+            let text = message(1, "0001_a.sql", FailureKind::Timeout { budget }, None);
+            assert!(text.contains(&format!("budget of {shown}:")), "{text}");
+        }
     }
 
     fn message(version: i64, file: &str, kind: FailureKind, after: Option<i64>) -> String {
@@ -289,7 +180,7 @@ mod tests {
             kind,
             after_failure_of: after,
         };
-        failure_message(&set(), &failure)
+        failure.to_string()
     }
 
     #[test]

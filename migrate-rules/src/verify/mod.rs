@@ -235,24 +235,38 @@ pub struct Failure {
 }
 
 impl fmt::Display for Failure {
-    /// One message per failure, naming the file; the macro and the CLI print it as is.
+    /// One message per failure, naming the migration and its file and saying what to do, e.g.
+    /// ``migration 3 (`0003_add_index.sql`) fails at statement 2 (line 4): no such table:
+    /// userz`` followed by the statement, indented. The macro and the CLI print it as is.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = &self.file;
-        match &self.kind {
+        let Failure {
+            version,
+            file,
+            kind,
+            after_failure_of,
+        } = self;
+        let migration = format!("migration {version} (`{file}`)");
+        let detail = match kind {
             FailureKind::Statement {
                 statement_index,
                 line,
                 statement,
                 message,
-            } => write!(
-                f,
-                "`{file}`: statement {statement_index} (line {line}) failed: {message}\n    {statement}"
-            )?,
-            FailureKind::ForeignKeys { violations } => write!(
-                f,
-                "`{file}` leaves rows that violate foreign keys: {}",
-                violations.join("; ")
-            )?,
+            } => {
+                write!(
+                    f,
+                    "{migration} fails at statement {statement_index} (line {line}): {message}"
+                )?;
+                Some(statement.clone())
+            }
+            FailureKind::ForeignKeys { violations } => {
+                write!(
+                    f,
+                    "{migration} leaves rows that violate foreign keys \
+                     (`PRAGMA foreign_key_check` before its commit): fix the data or the references"
+                )?;
+                Some(violations.join("\n"))
+            }
             FailureKind::DownMismatch { differences } => {
                 let up = file
                     .strip_suffix(".down.sql")
@@ -262,44 +276,78 @@ impl fmt::Display for Failure {
                     "down file `{file}` does not undo `{up}`: {}",
                     differences.join(", ")
                 )?;
+                None
             }
-            FailureKind::Timeout { budget } => write!(
-                f,
-                "`{file}` ran longer than its time budget of {budget:?} (set MIGRATE_VERIFY_TIMEOUT_MS to change it)"
-            )?,
+            FailureKind::Timeout { budget } => {
+                write!(
+                    f,
+                    "{migration} did not finish within the verification budget of {}: \
+                     set MIGRATE_VERIFY_TIMEOUT_MS to allow more",
+                    Budget(*budget)
+                )?;
+                None
+            }
             FailureKind::OutOfMemory => {
-                write!(f, "`{file}` needs more memory than verification allows")?
+                write!(
+                    f,
+                    "{migration} ran out of memory during verification (the cap is {} MiB): \
+                     a migration should not build that much data",
+                    Options::default().memory_limit >> 20
+                )?;
+                None
             }
             FailureKind::Denied {
                 statement_index,
                 line,
                 operation,
-            } => write!(
-                f,
-                "`{file}`: statement {statement_index} (line {line}): {operation} is not allowed while the migrations are verified (it reaches outside the database)"
-            )?,
-        }
-        if let Some(first) = self.after_failure_of {
+            } => {
+                write!(
+                    f,
+                    "{migration} fails at statement {statement_index} (line {line}): {operation} is \
+                     not allowed during verification: migrations must not reach outside the database"
+                )?;
+                None
+            }
+        };
+        if let Some(earlier) = after_failure_of {
             write!(
                 f,
-                " (this may be a consequence of migration {first}, which failed before)"
+                " (may be a consequence of the failure of migration {earlier})"
             )?;
+        }
+        if let Some(detail) = detail.filter(|detail| !detail.trim().is_empty()) {
+            for line in detail.lines() {
+                write!(f, "\n  {line}")?;
+            }
         }
         Ok(())
     }
 }
 
-impl fmt::Display for LintWarning {
-    /// ``0003_drop.sql:2: destructive: table `tags` is dropped``.
+/// A time budget as people write it: `10s`, `2500ms`.
+struct Budget(Duration);
+
+impl fmt::Display for Budget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.subsec_millis() == 0 && self.0.as_secs() > 0 {
+            write!(f, "{}s", self.0.as_secs())
+        } else {
+            write!(f, "{}ms", self.0.as_millis())
+        }
+    }
+}
+
+impl fmt::Display for LintWarning {
+    /// The stable name first, then where, what, and how to allow it:
+    /// ``migrate::destructive: `0003_drop.sql` line 2: table `tags` is dropped; if intended,
+    /// add `-- migrate:allow destructive` to the file``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.lint.name();
         write!(
             f,
-            "{}:{}: {}: {} (silence with `-- migrate:allow {}`)",
-            self.file,
-            self.line,
-            self.lint.name(),
-            self.message,
-            self.lint.name()
+            "migrate::{name}: `{}` line {}: {}; if intended, add `-- migrate:allow {name}` to \
+             the file",
+            self.file, self.line, self.message
         )
     }
 }

@@ -166,18 +166,20 @@ mod tests {
         let text = report.to_string();
         assert!(
             text.contains(
-                "error: `0002_index.sql`: statement 1 (line 1) failed: no such table: main.userz"
+                "error: migration 2 (`0002_index.sql`) fails at statement 1 (line 1): no such table: main.userz"
             ),
             "{text}"
         );
         assert!(
             text.contains(
-                "error: down file `0004_tags.down.sql` does not undo `0004_tags.sql`: table `tags` remains (this may be a consequence of migration 2, which failed before)"
+                "error: down file `0004_tags.down.sql` does not undo `0004_tags.sql`: table `tags` remains (may be a consequence of the failure of migration 2)"
             ),
             "{text}"
         );
         assert!(
-            text.contains("warning: 0003_drop.sql:1: destructive: column `users.name` is dropped"),
+            text.contains(
+                "warning: migrate::destructive: `0003_drop.sql` line 1: column `users.name` is dropped"
+            ),
             "{text}"
         );
         assert_eq!(report.lints[0].lint, Lint::Destructive);
