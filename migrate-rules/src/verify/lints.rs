@@ -142,10 +142,16 @@ fn table_lints(
     for column in &before.columns {
         match has(after, &column.name) {
             None => {
-                // A column gone and one new of the same type: renamed.
-                let renamed = added
-                    .iter()
-                    .position(|a| a.declared_type.eq_ignore_ascii_case(&column.declared_type));
+                // A column gone and a new one identical but for its name: renamed, as
+                // `RENAME COLUMN` does, which keeps type, constraints and default. A rebuild
+                // that drops a column and adds another with other constraints is a drop.
+                let renamed = added.iter().position(|a| {
+                    a.declared_type.eq_ignore_ascii_case(&column.declared_type)
+                        && a.not_null == column.not_null
+                        && a.default == column.default
+                        && a.primary_key == column.primary_key
+                        && a.hidden == column.hidden
+                });
                 match renamed {
                     Some(i) => {
                         let new = added.remove(i);

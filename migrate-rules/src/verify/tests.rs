@@ -364,7 +364,6 @@ fn renames_are_backward_incompatible() {
             ),
         ]
     );
-    // The view the renames rewrote is read again.
     // The view the renames rewrote is read again (`verify` checks its cache in tests).
     assert!(
         v.snapshot.contains("CREATE VIEW user_names AS SELECT"),
@@ -715,4 +714,33 @@ fn a_no_transaction_rename_and_its_reverse_restore_the_schema() {
     ]);
     assert!(v.is_ok(), "{:#?}", v.failures);
     assert!(v.lints.is_empty(), "{:#?}", v.lints);
+}
+
+#[test]
+fn a_rebuild_that_replaces_a_column_with_another_kind_of_column_drops_it() {
+    // `name` (nullable) gone, `display_name` (NOT NULL DEFAULT '') new, same position and type:
+    // `RENAME COLUMN` would have kept the constraints, so this is a drop, not a rename.
+    let v = run(&[
+        USERS,
+        (
+            "0002_rebuild.sql",
+            "CREATE TABLE new_users (id INTEGER PRIMARY KEY, display_name TEXT NOT NULL DEFAULT '');\n\
+             INSERT INTO new_users (id) SELECT id FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE new_users RENAME TO users;",
+        ),
+    ]);
+    assert!(v.is_ok(), "{:#?}", v.failures);
+    let lints = lint_names(&v);
+    assert!(
+        lints.iter().any(|(lint, _, message)| *lint == "destructive"
+            && message == "column `users.name` is dropped"),
+        "{lints:?}"
+    );
+    assert!(
+        lints
+            .iter()
+            .all(|(lint, ..)| *lint != "backward-incompatible"),
+        "{lints:?}"
+    );
 }
