@@ -908,6 +908,13 @@ impl Table {
                 1,
             ),
             (
+                "cost beyond the floor (expansion with `verify` minus floor), per migration",
+                "µs",
+                per_migration("verify_expand", Some("verify_floor")),
+                "flat in N",
+                1,
+            ),
+            (
                 "macro expansion with `verify`, a down file beside every migration",
                 "ms",
                 value("verify_expand_downs", ms),
