@@ -43,6 +43,7 @@ fn main() {
     divan::main();
     // Remove the temporary directories.
     FIXTURES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    macro_expansion_verify::clear();
 }
 
 mod apply_file {
@@ -207,5 +208,64 @@ mod macro_expansion {
     fn expand(bencher: Bencher, n: usize) {
         let f = fixture(n);
         bencher.bench_local(|| migrate_bench::expand(f.root()));
+    }
+}
+
+/// Issue 14: `embed_migrations!("migrations", verify)` against the floor, plain rusqlite
+/// applying the same SQL to `:memory:`.
+mod macro_expansion_verify {
+    use super::*;
+
+    static WITH_DOWNS: Mutex<BTreeMap<usize, Arc<Fixture>>> = Mutex::new(BTreeMap::new());
+
+    fn with_downs(n: usize) -> Arc<Fixture> {
+        let mut fixtures = WITH_DOWNS.lock().unwrap_or_else(|e| e.into_inner());
+        fixtures
+            .entry(n)
+            .or_insert_with(|| Arc::new(Fixture::with_downs(n)))
+            .clone()
+    }
+
+    /// The expansion with `verify` (the set applied to the macro's in-memory database).
+    #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
+    fn expand_verify(bencher: Bencher, n: usize) {
+        let f = fixture(n);
+        bencher.bench_local(|| migrate_bench::expand_verify(f.root()));
+    }
+
+    /// The same with a down file beside every migration (each one checked).
+    #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
+    fn expand_verify_down_files(bencher: Bencher, n: usize) {
+        let f = with_downs(n);
+        bencher.bench_local(|| migrate_bench::expand_verify(f.root()));
+    }
+
+    /// Floor: plain rusqlite on `:memory:`, one transaction per migration.
+    #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
+    fn floor(bencher: Bencher, n: usize) {
+        let f = fixture(n);
+        bencher
+            .with_inputs(migrate_bench::open_memory)
+            .bench_local_values(|mut conn| {
+                migrate_bench::plain_per_transaction(&f.sql, &mut conn);
+                conn
+            });
+    }
+
+    /// Floor of the down-file check: each up script, then its down file rolled back.
+    #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
+    fn floor_down_files(bencher: Bencher, n: usize) {
+        let f = with_downs(n);
+        bencher
+            .with_inputs(migrate_bench::open_memory)
+            .bench_local_values(|mut conn| {
+                migrate_bench::plain_up_and_down(&f.sql, &f.downs, &mut conn);
+                conn
+            });
+    }
+
+    /// Removes the temporary directories of the fixtures with down files.
+    pub(crate) fn clear() {
+        WITH_DOWNS.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }

@@ -99,6 +99,55 @@ pub fn migration_sql(version: usize) -> String {
     sql
 }
 
+/// The file name of the down file of migration `version`: `<version>_<description>.down.sql`.
+pub fn down_file_name(version: usize) -> String {
+    let up = file_name(version);
+    format!("{}.down.sql", up.strip_suffix(".sql").unwrap_or(&up))
+}
+
+/// The down file of migration `version`: it restores the schema before the migration (data is
+/// not the down file's concern). `DROP TABLE` for the table, `DROP COLUMN` for the two
+/// columns, `DROP INDEX` for the two indexes, `DELETE` of the inserted rows; the updates cannot
+/// be undone (the old values are gone), so their down file is a compensating `UPDATE` that
+/// leaves the schema as it is, as people write them.
+pub fn down_sql(version: usize) -> String {
+    let t = table_of(version);
+    let mut sql = String::new();
+    let _ = writeln!(sql, "-- Undoes migration {version}.");
+    match version % 5 {
+        1 => {
+            let _ = writeln!(sql, "DROP TABLE table_{t};");
+        }
+        2 => {
+            let _ = write!(
+                sql,
+                "ALTER TABLE table_{t} DROP COLUMN note;\nALTER TABLE table_{t} DROP COLUMN score;\n"
+            );
+        }
+        3 => {
+            let _ = write!(
+                sql,
+                "DROP INDEX table_{t}_created_at;\nDROP INDEX table_{t}_status_score;\n"
+            );
+        }
+        4 => {
+            let _ = write!(
+                sql,
+                "DELETE FROM table_{t} WHERE email IN\n    \
+                 ('alice-{t}@example.com', 'bob-{t}@example.com', 'carol-{t}@example.com');\n"
+            );
+        }
+        _ => {
+            let _ = write!(
+                sql,
+                "-- The values before the updates are gone: only the note is reset.\n\
+                 UPDATE table_{t} SET note = NULL WHERE note = 'checked';\n"
+            );
+        }
+    }
+    sql
+}
+
 /// The number of tables a generated set of `n` migrations creates.
 pub fn tables_created(n: usize) -> usize {
     if n == 0 { 0 } else { table_of(n) }
@@ -119,6 +168,16 @@ pub fn write_set(dir: &Path, n: usize) -> std::io::Result<u64> {
     Ok(bytes)
 }
 
+/// [`write_set`] with a down file ([`down_sql`]) beside every migration; returns the total
+/// bytes of the up files.
+pub fn write_set_with_downs(dir: &Path, n: usize) -> std::io::Result<u64> {
+    let bytes = write_set(dir, n)?;
+    for version in 1..=n {
+        std::fs::write(dir.join(down_file_name(version)), down_sql(version))?;
+    }
+    Ok(bytes)
+}
+
 /// A generated set on disk: `<root>/migrations/*.sql` beside a `build.rs` that tracks it,
 /// loaded with [`Migrations::from_dir`] (the macro's packed layout) and as plain SQL strings
 /// for the floors.
@@ -130,6 +189,8 @@ pub struct Fixture {
     pub migrations: Migrations,
     /// The SQL of each migration, in order, for the plain-rusqlite floors.
     pub sql: Vec<String>,
+    /// The down file of each migration, in order, when the fixture has them (else empty).
+    pub downs: Vec<String>,
     /// Total bytes of SQL.
     pub sql_bytes: u64,
 }
@@ -140,11 +201,30 @@ impl Fixture {
     /// # Panics
     /// When the temporary directory cannot be written or the set is invalid (a bug here).
     pub fn new(n: usize) -> Fixture {
+        Fixture::generate(n, false)
+    }
+
+    /// [`Fixture::new`] with a down file beside every migration ([`write_set_with_downs`]);
+    /// `sql` holds the up scripts, `downs` the down files.
+    ///
+    /// # Panics
+    /// As [`Fixture::new`].
+    pub fn with_downs(n: usize) -> Fixture {
+        Fixture::generate(n, true)
+    }
+
+    fn generate(n: usize, downs: bool) -> Fixture {
         let root = tempfile::Builder::new()
             .prefix("migrate-bench-")
             .tempdir()
             .expect("create a temporary directory");
-        let sql_bytes = write_set(&root.path().join("migrations"), n).expect("write migrations");
+        let dir = root.path().join("migrations");
+        let sql_bytes = if downs {
+            write_set_with_downs(&dir, n)
+        } else {
+            write_set(&dir, n)
+        }
+        .expect("write migrations");
         std::fs::write(
             root.path().join("build.rs"),
             "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
@@ -157,6 +237,11 @@ impl Fixture {
             n,
             migrations,
             sql: (1..=n).map(migration_sql).collect(),
+            downs: if downs {
+                (1..=n).map(down_sql).collect()
+            } else {
+                Vec::new()
+            },
             sql_bytes,
         }
     }
@@ -288,6 +373,21 @@ pub fn plain_single_transaction(sql: &[String], conn: &mut Connection) -> usize 
     sql.len()
 }
 
+/// The floor of the down-file check: each up script committed in its own transaction, then
+/// its down file in a transaction that is rolled back (what verification must run at least
+/// for a set with down files; it compares the schemas on top).
+pub fn plain_up_and_down(sql: &[String], downs: &[String], conn: &mut Connection) -> usize {
+    for (script, down) in sql.iter().zip(downs) {
+        let tx = conn.transaction().expect("begin");
+        tx.execute_batch(script).expect("run a migration");
+        tx.commit().expect("commit");
+        let tx = conn.transaction().expect("begin");
+        tx.execute_batch(down).expect("run a down file");
+        tx.rollback().expect("roll back");
+    }
+    sql.len()
+}
+
 /// The no-op run on an up-to-date database (the default check); returns how many migrations
 /// it applied (0).
 pub fn noop_run(migrations: &Migrations, conn: &mut Connection) -> usize {
@@ -344,4 +444,32 @@ pub fn expand(root: &Path) -> proc_macro2::TokenStream {
         tracking: Tracking::BuildScript,
     };
     expand::expand_with(input, &host).expect("expansion succeeds")
+}
+
+/// Expands `embed_migrations!("migrations", verify)` for the fixture at `root` (issue 14): the
+/// expansion of [`expand`] plus the verification of the whole set, down files included, on
+/// the macro's private in-memory database.
+///
+/// # Panics
+/// When the expansion reports an error: a failed verification is a bug of the generator.
+pub fn expand_verify(root: &Path) -> proc_macro2::TokenStream {
+    expand_verify_result(root).unwrap_or_else(|e| panic!("verification fails: {e}"))
+}
+
+/// [`expand_verify`] without the panic, for the tests that check a broken set is refused.
+///
+/// # Errors
+/// The macro's error (every failure of the verification, combined) as text.
+pub fn expand_verify_result(root: &Path) -> Result<proc_macro2::TokenStream, String> {
+    let input = quote::quote!("migrations", verify);
+    let host = Host {
+        manifest_dir: root.to_path_buf(),
+        tracking: Tracking::BuildScript,
+    };
+    expand::expand_with(input, &host).map_err(|e| {
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }

@@ -103,3 +103,72 @@ fn generated_sets_are_valid_at_every_size_in_the_rotation() {
         );
     }
 }
+
+#[test]
+fn the_expansion_with_verify_accepts_the_set_with_and_without_down_files() {
+    for f in [Fixture::new(N), Fixture::with_downs(N)] {
+        let tokens = migrate_bench::expand_verify(f.root()).to_string();
+        assert!(tokens.contains("__private :: from_embedded"), "{tokens}");
+        assert!(tokens.contains(&migrate_bench::file_name(N)), "{tokens}");
+        // No lint (a lint is a deprecation warning in the expansion).
+        assert!(!tokens.contains("deprecated"), "{tokens}");
+    }
+    // The down files are embedded (the runtime has them too).
+    let d = Fixture::with_downs(N);
+    let tokens = migrate_bench::expand_verify(d.root()).to_string();
+    assert!(tokens.contains("DROP TABLE table_1"), "{tokens}");
+}
+
+#[test]
+fn the_down_files_are_verified_a_wrong_one_is_refused() {
+    let d = Fixture::with_downs(N);
+    // Migration 3 creates two indexes; a down file that drops one leaves the other behind.
+    std::fs::write(
+        d.root()
+            .join("migrations")
+            .join(migrate_bench::down_file_name(3)),
+        "DROP INDEX table_1_created_at;\n",
+    )
+    .unwrap();
+    let error = migrate_bench::expand_verify_result(d.root()).unwrap_err();
+    assert!(error.contains("table_1_status_score"), "{error}");
+}
+
+#[test]
+fn the_verification_floors_apply_the_set_and_its_down_files() {
+    let d = Fixture::with_downs(N);
+    assert_eq!(d.downs.len(), N);
+    let mut conn = migrate_bench::open_memory();
+    assert_eq!(
+        migrate_bench::plain_up_and_down(&d.sql, &d.downs, &mut conn),
+        N
+    );
+    // The down files were rolled back: the whole set is applied.
+    assert_eq!(
+        migrate_bench::user_table_count(&conn).unwrap(),
+        migrate_bench::tables_created(N) as i64
+    );
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM table_1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, migrate_bench::ROWS_IN_FIRST_TABLE);
+    // Each down file, run right after its migration, restores the schema before it.
+    let mut conn = migrate_bench::open_memory();
+    let schema = |conn: &rusqlite::Connection| -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    for (up, down) in d.sql.iter().zip(&d.downs) {
+        let before = schema(&conn);
+        conn.execute_batch(up).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(down).unwrap();
+        assert_eq!(schema(&tx), before, "{down}");
+        tx.rollback().unwrap();
+    }
+}

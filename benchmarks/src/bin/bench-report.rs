@@ -7,7 +7,10 @@
 //!
 //! Environment: `MIGRATE_BENCH_SIZES` (runtime and expansion, default 10,100,1000,5000,10000),
 //! `MIGRATE_BENCH_BUILD_SIZES` (fixture crates, default 10,100,1000,5000),
-//! `MIGRATE_BENCH_SKIP_BUILDS=1` to skip the fixture crates.
+//! `MIGRATE_BENCH_SKIP_BUILDS=1` to skip the fixture crates and clean builds,
+//! `MIGRATE_BENCH_GROUPS` (comma-separated, default all): `runtime` (apply all, no-op
+//! start-up, expansion), `verify` (expansion with `verify`, issue 14), `builds` (fixture
+//! crates), `one-time` (clean builds of migrate-macros with and without `verify`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,13 +30,23 @@ fn main() {
         Err(_) => vec![10, 100, 1000, 5000],
     };
     let skip_builds = std::env::var_os("MIGRATE_BENCH_SKIP_BUILDS").is_some();
+    let groups: Option<Vec<String>> = std::env::var("MIGRATE_BENCH_GROUPS")
+        .ok()
+        .map(|list| list.split(',').map(|g| g.trim().to_owned()).collect());
+    let group = |name: &str| groups.as_ref().is_none_or(|g| g.iter().any(|g| g == name));
 
     let mut table = Table::default();
     for &n in &sizes {
-        eprintln!("[{}] runtime, N = {n}", clock());
-        measure_runtime(n, &mut table);
+        if group("runtime") {
+            eprintln!("[{}] runtime, N = {n}", clock());
+            measure_runtime(n, &mut table);
+        }
+        if group("verify") {
+            eprintln!("[{}] expansion with verify, N = {n}", clock());
+            measure_verify(n, &mut table);
+        }
     }
-    if !skip_builds {
+    if !skip_builds && (group("builds") || group("one-time")) {
         let workspace = workspace_root();
         let fixtures = workspace.join("target/bench-fixtures");
         // The fixture crates build against a snapshot of the committed sources, so that
@@ -41,10 +54,16 @@ fn main() {
         let snapshot = snapshot_head(&workspace, &fixtures);
         let mut all = vec![1];
         all.extend(build_sizes.iter().copied().filter(|&n| n != 1));
-        for &n in &all {
+        for &n in all.iter().filter(|_| group("builds")) {
             eprintln!("[{}] fixture crates, N = {n}", clock());
             if let Err(e) = measure_builds(&snapshot, &fixtures, n, n != 1, &mut table) {
                 eprintln!("fixture crates at N = {n} skipped: {e}");
+            }
+        }
+        if group("one-time") {
+            eprintln!("[{}] clean builds of migrate-macros", clock());
+            if let Err(e) = measure_one_time(&snapshot, &fixtures, &mut table) {
+                eprintln!("clean builds of migrate-macros skipped: {e}");
             }
         }
     }
@@ -230,6 +249,89 @@ fn measure_runtime(n: usize, table: &mut Table) {
     table.set("sql_bytes", n, f.sql_bytes as f64);
 }
 
+/// Issue 14: the expansion with `verify` against its floor, plain rusqlite applying the same
+/// SQL to `:memory:` (one transaction per migration), and the same set with a down file beside
+/// every migration against the floor of the down-file check. Every variant runs once per
+/// round, in a new random order, so that all see the same machine load.
+fn measure_verify(n: usize, table: &mut Table) {
+    let f = Fixture::new(n);
+    let d = Fixture::with_downs(n);
+    let rounds = apply_rounds(n).max(3);
+    let mut samples: [Vec<f64>; 5] = Default::default();
+    let variants: [&dyn Fn() -> f64; 5] = [
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                migrate_bench::plain_per_transaction(&f.sql, &mut conn);
+                conn
+            })
+        },
+        &|| time_with(|| (), |()| migrate_bench::expand(f.root())),
+        &|| time_with(|| (), |()| migrate_bench::expand_verify(f.root())),
+        &|| time_with(|| (), |()| migrate_bench::expand_verify(d.root())),
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                migrate_bench::plain_up_and_down(&d.sql, &d.downs, &mut conn);
+                conn
+            })
+        },
+    ];
+    let mut rng = Shuffle(0xD1B5_4A32_D192_ED03 ^ n as u64);
+    for _ in 0..rounds {
+        for k in rng.order(variants.len()) {
+            samples[k].push(variants[k]());
+        }
+    }
+    for (key, samples) in [
+        "verify_floor",
+        "verify_expand_plain",
+        "verify_expand",
+        "verify_expand_downs",
+        "verify_floor_downs",
+    ]
+    .iter()
+    .zip(samples.iter_mut())
+    {
+        table.set(key, n, median(samples));
+        table.set(&format!("{key}_min"), n, fastest(samples));
+    }
+}
+
+/// The macro's one-time cost: a clean dev build of migrate-macros (the snapshot's) in a new
+/// target directory, without and with `--features verify` (which compiles SQLite for the
+/// macro). Seconds under the keys `macros_clean` and `macros_clean_verify`, at N = 0.
+fn measure_one_time(workspace: &Path, fixtures: &Path, table: &mut Table) -> Result<(), String> {
+    for (key, features) in [
+        ("macros_clean", None),
+        ("macros_clean_verify", Some("verify")),
+    ] {
+        let target = fixtures.join(format!("target-{key}"));
+        if target.exists() {
+            std::fs::remove_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command
+            .args(["build", "--quiet", "--offline", "-p", "migrate-macros"])
+            .arg("--manifest-path")
+            .arg(workspace.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS");
+        if let Some(features) = features {
+            command.args(["--features", features]);
+        }
+        let started = Instant::now();
+        let status = command
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        let elapsed = started.elapsed().as_secs_f64();
+        let _ = std::fs::remove_dir_all(&target);
+        if !status.success() {
+            return Err(format!("cargo build -p migrate-macros {features:?} failed"));
+        }
+        table.set(key, 0, elapsed);
+    }
+    Ok(())
+}
+
 /// A small deterministic generator of random orders (xorshift64 and Fisher-Yates).
 struct Shuffle(u64);
 
@@ -302,6 +404,8 @@ fn snapshot_head(workspace: &Path, fixtures: &Path) -> PathBuf {
 enum Kind {
     Macro,
     IncludeStr,
+    /// `embed_migrations!("migrations", verify)` with migrate-runtime's `verify` feature.
+    MacroVerify,
 }
 
 impl Kind {
@@ -309,13 +413,14 @@ impl Kind {
         match self {
             Kind::Macro => "macro",
             Kind::IncludeStr => "include",
+            Kind::MacroVerify => "macro_verify",
         }
     }
 }
 
 /// Writes the fixture crate of one kind and size; returns its directory.
 fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathBuf {
-    let dir = fixtures.join(format!("{}-{n}", kind.name()));
+    let dir = fixtures.join(format!("{}-{n}", kind.name().replace('_', "-")));
     let migrations = dir.join("migrations");
     if migrations.exists() {
         std::fs::remove_dir_all(&migrations).expect("clear old migrations");
@@ -324,6 +429,7 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
     std::fs::create_dir_all(dir.join("src")).expect("create src");
     let deps = match kind {
         Kind::Macro => fixture::runtime_dependency(workspace),
+        Kind::MacroVerify => fixture::runtime_dependency_with(workspace, &["verify"]),
         // The workspace's rusqlite settings (no default features), so both kinds build the
         // same SQLite and resolve offline from the workspace's lock file.
         Kind::IncludeStr => {
@@ -334,7 +440,7 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
     let manifest = format!(
         "[package]\nname = \"fixture-{}-{n}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\n{deps}\n\n[profile.release]\nstrip = true\n\n[workspace]\n",
-        kind.name()
+        kind.name().replace('_', "-")
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).expect("write Cargo.toml");
     std::fs::write(
@@ -343,13 +449,19 @@ fn write_crate(workspace: &Path, fixtures: &Path, kind: Kind, n: usize) -> PathB
     )
     .expect("write build.rs");
     let main = match kind {
-        Kind::Macro => "static MIGRATIONS: migrate_runtime::Migrations =\n    \
-             migrate_runtime::embed_migrations!(\"migrations\");\n\n\
-             fn main() {\n    \
+        Kind::Macro | Kind::MacroVerify => format!(
+            "static MIGRATIONS: migrate_runtime::Migrations =\n    \
+             migrate_runtime::embed_migrations!(\"migrations\"{});\n\n\
+             fn main() {{\n    \
              let path = std::env::args().nth(1).unwrap_or_else(|| \"fixture.db\".into());\n    \
              let mut conn = migrate_runtime::rusqlite::Connection::open(path).expect(\"open\");\n    \
-             MIGRATIONS.run(&mut conn).expect(\"migrate\");\n}\n"
-            .to_string(),
+             MIGRATIONS.run(&mut conn).expect(\"migrate\");\n}}\n",
+            if kind == Kind::MacroVerify {
+                ", verify"
+            } else {
+                ""
+            }
+        ),
         Kind::IncludeStr => {
             let mut main = String::from("static SQL: &[&str] = &[\n");
             for version in 1..=n {
@@ -414,9 +526,13 @@ fn measure_builds(
     rebuild: bool,
     table: &mut Table,
 ) -> Result<(), String> {
-    for kind in [Kind::Macro, Kind::IncludeStr] {
+    for kind in [Kind::Macro, Kind::IncludeStr, Kind::MacroVerify] {
+        // With `verify` only the rebuild is measured (the binary is the macro crate's).
+        if kind == Kind::MacroVerify && !rebuild {
+            continue;
+        }
         let dir = write_crate(workspace, fixtures, kind, n);
-        let target = fixtures.join(format!("target-{}", kind.name()));
+        let target = fixtures.join(format!("target-{}", kind.name().replace('_', "-")));
         if rebuild {
             cargo_build(&dir, &target, false)?;
             let touched = dir
@@ -428,6 +544,9 @@ fn measure_builds(
                 times.push(cargo_build(&dir, &target, false)?);
             }
             table.set(&format!("rebuild_{}", kind.name()), n, median(&mut times));
+        }
+        if kind == Kind::MacroVerify {
+            continue;
         }
         cargo_build(&dir, &target, true)?;
         let binary = target
@@ -486,7 +605,6 @@ impl Table {
         }
         out.push_str("---|\n");
 
-        type Cell<'a> = Box<dyn Fn(usize) -> Option<f64> + 'a>;
         let value = |key: &'static str, scale: f64| -> Cell<'_> {
             Box::new(move |n| self.get(key, n).map(|v| v * scale))
         };
@@ -495,7 +613,7 @@ impl Table {
         };
         let ms = 1e3;
         let us = 1e6;
-        let rows: Vec<(&str, &str, Cell<'_>, &str, u8)> = vec![
+        let rows: Vec<Row<'_>> = vec![
             (
                 "apply all, file, runtime (one transaction per migration)",
                 "ms",
@@ -687,18 +805,7 @@ impl Table {
                 0,
             ),
         ];
-        for (label, unit, cell, target, digits) in &rows {
-            let _ = write!(out, "| {label} | {unit} |");
-            for &n in &cols {
-                match cell(n) {
-                    Some(v) if v.is_finite() => {
-                        let _ = write!(out, " {v:.prec$} |", prec = usize::from(*digits));
-                    }
-                    _ => out.push_str(" – |"),
-                }
-            }
-            let _ = writeln!(out, " {target} |");
-        }
+        write_rows(&mut out, &cols, &rows);
         // Binary growth per migration over the 1-migration binary, beyond the SQL itself.
         let _ = write!(
             out,
@@ -727,6 +834,194 @@ impl Table {
                 b / 1048576.0
             ))
         );
+        out.push_str(&self.render_verify(&cols));
         out
+    }
+
+    /// The second table: build-time verification (issue 14).
+    fn render_verify(&self, cols: &[usize]) -> String {
+        let value = |key: &'static str, scale: f64| -> Cell<'_> {
+            Box::new(move |n| self.get(key, n).map(|v| v * scale))
+        };
+        let ratio = |a: &'static str, b: &'static str| -> Cell<'_> {
+            Box::new(move |n| Some(self.get(a, n)? / self.get(b, n)?))
+        };
+        // Microseconds per migration of `a` (minus `b` when given).
+        let per_migration = |a: &'static str, b: Option<&'static str>| -> Cell<'_> {
+            Box::new(move |n| {
+                let base = match b {
+                    Some(b) => self.get(b, n)?,
+                    None => 0.0,
+                };
+                Some((self.get(a, n)? - base) / n as f64 * 1e6)
+            })
+        };
+        let ms = 1e3;
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "floor: plain rusqlite applying the same SQL to `:memory:`, one transaction per migration",
+                "ms",
+                value("verify_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "macro expansion without `verify` (same rounds)",
+                "ms",
+                value("verify_expand_plain", ms),
+                "",
+                2,
+            ),
+            (
+                "macro expansion with `verify` (`expand_with`, `\"migrations\", verify`)",
+                "ms",
+                value("verify_expand", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** expansion with `verify` / floor",
+                "x",
+                ratio("verify_expand", "verify_floor"),
+                "≤ 3 at N = 1000 and 5000",
+                3,
+            ),
+            (
+                "ratio of the fastest runs",
+                "x",
+                ratio("verify_expand_min", "verify_floor_min"),
+                "",
+                3,
+            ),
+            (
+                "expansion with `verify`, per migration",
+                "µs",
+                per_migration("verify_expand", None),
+                "flat in N",
+                1,
+            ),
+            (
+                "cost of `verify` (with minus without), per migration",
+                "µs",
+                per_migration("verify_expand", Some("verify_expand_plain")),
+                "flat in N",
+                1,
+            ),
+            (
+                "cost beyond the floor (expansion with `verify` minus floor), per migration",
+                "µs",
+                per_migration("verify_expand", Some("verify_floor")),
+                "flat in N",
+                1,
+            ),
+            (
+                "macro expansion with `verify`, a down file beside every migration",
+                "ms",
+                value("verify_expand_downs", ms),
+                "",
+                2,
+            ),
+            (
+                "floor with down files: each up script committed, then its down file rolled back",
+                "ms",
+                value("verify_floor_downs", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** expansion with `verify` and down files / floor (without down files)",
+                "x",
+                ratio("verify_expand_downs", "verify_floor"),
+                "",
+                3,
+            ),
+            (
+                "ratio expansion with `verify` and down files / floor with down files",
+                "x",
+                ratio("verify_expand_downs", "verify_floor_downs"),
+                "",
+                3,
+            ),
+            (
+                "cost of the down-file checks (with minus without down files), per migration",
+                "µs",
+                per_migration("verify_expand_downs", Some("verify_expand")),
+                "flat in N",
+                1,
+            ),
+            (
+                "rebuild after touching one migration, macro crate with `verify` (dev profile)",
+                "s",
+                value("rebuild_macro_verify", 1.0),
+                "",
+                2,
+            ),
+            (
+                "rebuild after touching one migration, `include_str!` crate (dev profile)",
+                "s",
+                value("rebuild_include", 1.0),
+                "",
+                2,
+            ),
+            (
+                "**ratio** macro with `verify` / `include_str!` rebuild",
+                "x",
+                ratio("rebuild_macro_verify", "rebuild_include"),
+                "",
+                3,
+            ),
+            (
+                "ratio macro with `verify` / macro without `verify` rebuild",
+                "x",
+                ratio("rebuild_macro_verify", "rebuild_macro"),
+                "",
+                3,
+            ),
+        ];
+        let mut out = String::from("\n### Build-time verification (issue 14)\n\n");
+        let _ = write!(out, "| measure | unit |");
+        for n in cols {
+            let _ = write!(out, " N = {n} |");
+        }
+        let _ = write!(out, " target |\n|---|---|");
+        for _ in cols {
+            out.push_str("---:|");
+        }
+        out.push_str("---|\n");
+        write_rows(&mut out, cols, &rows);
+        let clean = |key| {
+            self.get(key, 0)
+                .map_or("–".to_owned(), |s| format!("{s:.1} s"))
+        };
+        let extra = (|| Some(self.get("macros_clean_verify", 0)? - self.get("macros_clean", 0)?))();
+        let _ = writeln!(
+            out,
+            "\nOne-time cost of the macro's SQLite (clean dev build of migrate-macros in a new target directory): {} without `verify`, {} with `--features verify`, {} more",
+            clean("macros_clean"),
+            clean("macros_clean_verify"),
+            extra.map_or("–".to_owned(), |s| format!("{s:.1} s"))
+        );
+        out
+    }
+}
+
+/// A cell of a table row: the value at N, if measured.
+type Cell<'a> = Box<dyn Fn(usize) -> Option<f64> + 'a>;
+/// A table row: label, unit, cells, target, decimal digits.
+type Row<'a> = (&'a str, &'a str, Cell<'a>, &'a str, u8);
+
+/// One table row per entry: label, unit, the value at each N (– when missing), target.
+fn write_rows(out: &mut String, cols: &[usize], rows: &[Row<'_>]) {
+    for (label, unit, cell, target, digits) in rows {
+        let _ = write!(out, "| {label} | {unit} |");
+        for &n in cols {
+            match cell(n) {
+                Some(v) if v.is_finite() => {
+                    let _ = write!(out, " {v:.prec$} |", prec = usize::from(*digits));
+                }
+                _ => out.push_str(" – |"),
+            }
+        }
+        let _ = writeln!(out, " {target} |");
     }
 }
