@@ -447,7 +447,7 @@ pub fn expand(root: &Path) -> proc_macro2::TokenStream {
 }
 
 /// Expands `embed_migrations!("migrations", verify)` for the fixture at `root` (issue 14): the
-/// expansion of [`expand`] plus the verification of the whole set, down files included, on
+/// expansion of [`expand()`] plus the verification of the whole set, down files included, on
 /// the macro's private in-memory database.
 ///
 /// # Panics
