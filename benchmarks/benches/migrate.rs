@@ -240,17 +240,8 @@ mod macro_expansion_verify {
         bencher.bench_local(|| migrate_bench::expand_verify(f.root()));
     }
 
-    /// Floor: plain rusqlite on `:memory:`, one transaction per migration.
-    #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
-    fn floor(bencher: Bencher, n: usize) {
-        let f = fixture(n);
-        bencher
-            .with_inputs(migrate_bench::open_memory)
-            .bench_local_values(|mut conn| {
-                migrate_bench::plain_per_transaction(&f.sql, &mut conn);
-                conn
-            });
-    }
+    // The floor, plain rusqlite on `:memory:` with one transaction per migration, is
+    // `apply_memory::plain_per_transaction`.
 
     /// Floor of the down-file check: each up script, then its down file rolled back.
     #[divan::bench(args = sizes(), sample_count = 10, max_time = 20)]
