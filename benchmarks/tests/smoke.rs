@@ -22,15 +22,10 @@ fn the_runtime_applies_the_whole_set_like_plain_sqlite() {
             migrate_bench::user_table_count(conn).unwrap(),
             migrate_bench::tables_created(N) as i64
         );
-        let rows: i64 = conn
-            .query_row("SELECT count(*) FROM table_1", [], |r| r.get(0))
-            .unwrap();
+        let rows = migrate_test_kit::count(conn, "SELECT count(*) FROM table_1");
         assert_eq!(rows, migrate_bench::ROWS_IN_FIRST_TABLE);
     }
-    let recorded: i64 = runtime
-        .conn
-        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
-        .unwrap();
+    let recorded = migrate_test_kit::count(&runtime.conn, "SELECT count(*) FROM schema_migrations");
     assert_eq!(recorded, N as i64);
 }
 
@@ -148,9 +143,7 @@ fn the_verification_floors_apply_the_set_and_its_down_files() {
         migrate_bench::user_table_count(&conn).unwrap(),
         migrate_bench::tables_created(N) as i64
     );
-    let rows: i64 = conn
-        .query_row("SELECT count(*) FROM table_1", [], |r| r.get(0))
-        .unwrap();
+    let rows = migrate_test_kit::count(&conn, "SELECT count(*) FROM table_1");
     assert_eq!(rows, migrate_bench::ROWS_IN_FIRST_TABLE);
     // Each down file, run right after its migration, restores the schema before it.
     let mut conn = migrate_bench::open_memory();

@@ -112,6 +112,20 @@ pub fn split(script: &str) -> Split {
     result
 }
 
+/// A statement for a message: on one line, cut to about 200 characters. The runtime and the
+/// build-time verification report failed statements with it.
+///
+/// ```
+/// assert_eq!(migrate_rules::split::shorten("SELECT\n    1;"), "SELECT 1;");
+/// ```
+pub fn shorten(statement: &str) -> String {
+    let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
 /// The offset of the first token in `text`, skipping whitespace, comments and empty `;`s.
 ///
 /// The runtime stores only where each statement ends; this recovers where it starts.

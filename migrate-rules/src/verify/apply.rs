@@ -17,6 +17,7 @@ use super::FailureKind;
 use super::sandbox::Sandbox;
 use crate::set::Script;
 use crate::split::Statement;
+use crate::split::shorten;
 
 /// At most this many foreign-key violations are listed.
 const MAX_VIOLATIONS: usize = 20;
@@ -148,7 +149,6 @@ fn classify(
     if code == Some(ErrorCode::OutOfMemory) {
         return FailureKind::OutOfMemory;
     }
-    let message = message(error);
     if code == Some(ErrorCode::AuthorizationForStatementDenied) {
         // Refused by SQLite itself (e.g. extension loading switched off at the C level).
         return FailureKind::Denied {
@@ -161,7 +161,7 @@ fn classify(
         statement_index: index + 1,
         line: statement.line,
         statement: shorten(statement.text(&script.sql)),
-        message,
+        message: sqlite_message(error),
     }
 }
 
@@ -179,7 +179,7 @@ fn internal(script: &Script, error: &rusqlite::Error) -> FailureKind {
         statement_index: index,
         line,
         statement: "COMMIT".to_owned(),
-        message: message(error),
+        message: sqlite_message(error),
     }
 }
 
@@ -194,7 +194,7 @@ fn foreign_key_check(sandbox: &Sandbox, conn: &Connection) -> Result<(), Failure
             FailureKind::OutOfMemory
         } else {
             FailureKind::ForeignKeys {
-                violations: vec![format!("the check failed: {}", message(&e))],
+                violations: vec![format!("the check failed: {}", sqlite_message(&e))],
             }
         }
     };
@@ -232,19 +232,11 @@ pub(crate) fn rollback_open(conn: &Connection) {
     }
 }
 
-/// SQLite's message, without rusqlite's wrapping.
-pub(crate) fn message(error: &rusqlite::Error) -> String {
+/// SQLite's own message, without rusqlite's wrapping; the runtime reports failed statements
+/// with it too.
+pub fn sqlite_message(error: &rusqlite::Error) -> String {
     match error {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
         other => other.to_string(),
-    }
-}
-
-/// The statement on one line, cut to about 200 characters (as the runtime shortens it).
-fn shorten(statement: &str) -> String {
-    let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}...", &one_line[..cut]),
-        None => one_line,
     }
 }

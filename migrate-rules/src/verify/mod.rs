@@ -64,6 +64,7 @@ use self::sandbox::{Sandbox, Touched};
 use self::schema::{Cache, Objects, Region, Shape};
 use crate::set::{Migration, MigrationSet, Script};
 
+pub use self::apply::sqlite_message;
 pub use self::snapshot::diff_snapshots;
 
 /// Limits of a verification run.

@@ -318,10 +318,9 @@ impl Sandbox {
         self.budget.deadline.store(deadline, Ordering::Relaxed);
     }
 
-    /// Stops the budget (the verifier's own reads are not limited); true when it ran out.
-    pub(crate) fn stop_budget(&self) -> bool {
+    /// Stops the budget: the verifier's own reads are not limited.
+    pub(crate) fn stop_budget(&self) {
         self.budget.deadline.store(0, Ordering::Relaxed);
-        self.budget.expired.load(Ordering::Relaxed)
     }
 
     /// True when the running budget has run out.

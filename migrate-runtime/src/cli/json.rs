@@ -224,14 +224,7 @@ impl<'a> Run<'a> {
             current_version,
             database,
             dry_run: report.dry_run,
-            not_verified: report
-                .not_verified
-                .iter()
-                .map(|m| MigrationRef {
-                    file: &m.file,
-                    version: m.version,
-                })
-                .collect(),
+            not_verified: report.not_verified.iter().map(MigrationRef::from).collect(),
         }
     }
 }
@@ -262,6 +255,15 @@ impl<'a> From<&'a AppliedMigration> for Applied<'a> {
 pub(crate) struct MigrationRef<'a> {
     pub file: &'a str,
     pub version: i64,
+}
+
+impl<'a> From<&'a crate::MigrationRef> for MigrationRef<'a> {
+    fn from(m: &'a crate::MigrationRef) -> Self {
+        MigrationRef {
+            file: &m.file,
+            version: m.version,
+        }
+    }
 }
 
 /// `rollback`.

@@ -18,5 +18,7 @@ mod transaction;
 pub(crate) use self::file::database_path;
 pub(crate) use self::foreign_keys::{ForeignKeysOff, ScriptForeignKeys};
 pub(crate) use self::lock::MigratorLock;
-pub(crate) use self::sqlite_error::{classified, classify, is_busy, sqlite_message};
+pub(crate) use self::sqlite_error::{
+    classified, classify, is_busy, is_missing_table, sqlite_message,
+};
 pub(crate) use self::transaction::{ScriptTransaction, Transaction, read_snapshot};

@@ -52,10 +52,15 @@ pub(crate) fn is_busy(error: &rusqlite::Error) -> bool {
     )
 }
 
-/// SQLite's own message, without rusqlite's wrapping.
-pub(crate) fn sqlite_message(error: &rusqlite::Error) -> String {
-    match error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        other => other.to_string(),
-    }
+/// "no such table": a tracking table read before the first run created it.
+pub(crate) fn is_missing_table(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, Some(message))
+            if e.code == ErrorCode::Unknown && message.starts_with("no such table")
+    )
 }
+
+/// SQLite's own message, without rusqlite's wrapping: the one the build-time verification
+/// reports, so a statement fails with the same words at build time and at run time.
+pub(crate) use migrate_rules::verify::sqlite_message;

@@ -4,14 +4,13 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use super::status::millis;
 use crate::checksum::RecordedChecksum;
 
 use crate::db::read_snapshot;
 use crate::error::Error;
 use crate::migrations::Migrations;
-use crate::tracking::HistoryEvent;
 use crate::tracking::history::read_history;
+use crate::tracking::{HistoryEvent, from_millis};
 
 /// One event of [`Migrations::history`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +76,7 @@ impl Migrations {
                 name: row.name,
                 checksum: row.checksum.map(RecordedChecksum::parse),
                 at: row.at,
-                duration: row.execution_time_ms.map(millis),
+                duration: row.execution_time_ms.map(from_millis),
                 detail: row.detail,
             })
             .collect())

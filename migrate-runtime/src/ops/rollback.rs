@@ -19,7 +19,7 @@ use crate::run::steps::{check_foreign_keys, execute_script, run_statement, state
 use crate::tracking::history::{insert_event, record_failure};
 use crate::tracking::migrations::{delete_row, read_applied};
 use crate::tracking::state::{set_state, set_user_version, user_version};
-use crate::tracking::{AppliedHistory, EventRow, HistoryEvent};
+use crate::tracking::{AppliedHistory, EventRow, HistoryEvent, to_millis};
 
 /// What [`Migrations::rollback_to`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,11 +101,12 @@ impl Migrations {
         };
         // The checks' transaction is still open: the first down file runs in it.
         let mut tx = Some(tx);
+        // What this call rolled back so far, for the errors: grown, not rebuilt per step.
+        let mut done: Vec<i64> = Vec::with_capacity(versions.len());
         for version in versions.into_iter().rev() {
             let Some(migration) = self.get(version) else {
                 continue; // checked above: every version in range is known
             };
-            let done: Vec<i64> = report.rolled_back.iter().map(|r| r.version).collect();
             remaining.remove(version);
             let step = RollbackStep {
                 conn,
@@ -125,6 +126,7 @@ impl Migrations {
                         file: migration.down_file_name().unwrap_or_default(),
                         duration,
                     });
+                    done.push(version);
                 }
                 Err(error) => {
                     record_failure(
@@ -245,7 +247,7 @@ impl<'a> RollbackStep<'a, '_> {
                 version: Some(migration.version()),
                 name: Some(migration.name()),
                 checksum: Some(&migration.checksum().to_string()),
-                execution_time_ms: Some(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)),
+                execution_time_ms: Some(to_millis(duration)),
                 detail: down_file.map(|f| format!("ran {f}")).as_deref(),
             },
             &clock::now_utc(),

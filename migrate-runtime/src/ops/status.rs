@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::migrations::{Migration, Migrations};
 use crate::tracking::migrations::read_applied;
 use crate::tracking::progress::read_progress;
-use crate::tracking::{AppliedHistory, Progress};
+use crate::tracking::{AppliedHistory, Progress, from_millis};
 
 /// Where one migration stands in a database; see [`Migrations::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,7 +186,7 @@ impl Migrations {
                 file: Some(m.file_name().to_owned()),
                 state,
                 applied_at: row.map(|r| r.applied_at.clone()),
-                duration: row.map(|r| millis(r.execution_time_ms)),
+                duration: row.map(|r| from_millis(r.execution_time_ms)),
                 applied_checksum: row.map(|r| r.checksum.clone()),
                 checksum: Some(checksum),
                 has_down: m.has_down(),
@@ -202,7 +202,7 @@ impl Migrations {
                 file: None,
                 state: MigrationState::Unknown,
                 applied_at: Some(row.applied_at.clone()),
-                duration: Some(millis(row.execution_time_ms)),
+                duration: Some(from_millis(row.execution_time_ms)),
                 checksum: None,
                 applied_checksum: Some(row.checksum.clone()),
                 has_down: false,
@@ -260,9 +260,4 @@ fn incomplete_detail(migration: &Migration<'_>, progress: &Progress) -> String {
         ),
         None => format!("{done} of {total} statements ran; interrupted"),
     }
-}
-
-/// A duration recorded in whole milliseconds (never negative unless edited by hand).
-pub(crate) fn millis(ms: i64) -> Duration {
-    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }

@@ -33,7 +33,7 @@ use crate::db::{ForeignKeysOff, MigratorLock, Transaction, classify};
 use crate::error::{Error, MigrationRef};
 use crate::migrations::{Migration, Migrations};
 use crate::tracking::history::record_failure;
-use crate::tracking::state::{set_state, state_matches};
+use crate::tracking::state::{set_state, state_matches, user_version};
 
 /// The progress callback of [`Runner::on_event`].
 type Observer<'m> = dyn FnMut(Event<'_>) + 'm;
@@ -262,10 +262,7 @@ impl<'m> Runner<'m> {
                     "database is up to date at version {}",
                     self.migrations.latest_version()
                 );
-                return Ok(Report {
-                    dry_run: self.dry_run,
-                    ..Report::default()
-                });
+                return Ok(self.empty_report());
             }
             // A migrator in the middle of a long migration can hold SQLite's lock past the busy
             // timeout (exclusively, once its page cache spills): queue on the migrator lock
@@ -276,14 +273,19 @@ impl<'m> Runner<'m> {
         let _lock = MigratorLock::acquire(conn)?;
         // Another process may have finished the work while this one waited for the lock.
         if self.is_up_to_date(conn)? {
-            return Ok(Report {
-                dry_run: self.dry_run,
-                ..Report::default()
-            });
+            return Ok(self.empty_report());
         }
         // Turned back on when dropped, after the run, whatever its outcome.
         let foreign_keys = ForeignKeysOff::new(conn)?;
         self.run_locked(conn, foreign_keys.were_on())
+    }
+
+    /// The report of a run that has applied nothing (yet).
+    fn empty_report(&self) -> Report {
+        Report {
+            dry_run: self.dry_run,
+            ..Report::default()
+        }
     }
 
     /// The fast path: true when there is certainly nothing to do.
@@ -294,31 +296,15 @@ impl<'m> Runner<'m> {
         }
         let since = Instant::now();
         if self.check == UpToDateCheck::VersionOnly && self.user_version {
-            let version: i64 = conn
-                .query_row("PRAGMA user_version", [], |row| row.get(0))
-                .map_err(|e| classify(conn, e, None, since))?;
+            let version = user_version(conn).map_err(|e| classify(conn, e, None, since))?;
             return Ok(version == latest);
         }
-        let expected = self.migrations.history_checksum();
-        let up_to_date = state_matches(conn, latest, &expected);
-        match up_to_date {
-            Ok(up_to_date) => Ok(up_to_date),
-            // No tracking tables yet: a new database.
-            Err(rusqlite::Error::SqliteFailure(e, Some(message)))
-                if e.code == rusqlite::ErrorCode::Unknown
-                    && message.starts_with("no such table") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(classify(conn, e, None, since)),
-        }
+        state_matches(conn, latest, &self.migrations.history_checksum())
+            .map_err(|e| classify(conn, e, None, since))
     }
 
     fn run_locked(&mut self, conn: &Connection, foreign_keys: bool) -> Result<Report, Error> {
-        let mut report = Report {
-            dry_run: self.dry_run,
-            ..Report::default()
-        };
+        let mut report = self.empty_report();
         let mut tx = Transaction::immediate(conn, None)?;
         let mut plan = self.plan(conn)?;
         if plan.pending.is_empty() {
@@ -327,7 +313,7 @@ impl<'m> Runner<'m> {
             // the next start takes the fast path again.
             if !self.dry_run && plan.clean {
                 let history = plan.history.map(|h| h.to_string());
-                let healed = set_state(conn, plan.current_version, history.as_deref())
+                let healed = set_state(conn, plan.applied.highest(), history.as_deref())
                     .and_then(|()| tx.commit());
                 if let Err(e) = healed {
                     log::warn!("could not record the verified state: {e}");
@@ -344,7 +330,7 @@ impl<'m> Runner<'m> {
             // The backup reads committed data only: release the write lock while it is taken,
             // then plan again (the migrator lock keeps other migrators out meanwhile).
             drop(tx);
-            report.backup = Some(backup::write_before(conn, &target, plan.current_version)?);
+            report.backup = Some(backup::write_before(conn, &target, plan.applied.highest())?);
             tx = Transaction::immediate(conn, None)?;
             plan = self.plan(conn)?;
         }
@@ -387,9 +373,10 @@ impl<'m> Runner<'m> {
     ) -> Result<(), Error> {
         let pending = std::mem::take(&mut plan.pending);
         let mut planning = Some(tx);
+        // What this call applied so far, for the errors: grown, not rebuilt per migration.
+        let mut applied: Vec<i64> = Vec::with_capacity(pending.len());
         for migration in &pending {
             let id = MigrationRef::of(migration);
-            let applied: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
             let tx = match planning.take() {
                 Some(tx) => tx,
                 None => {
@@ -422,6 +409,7 @@ impl<'m> Runner<'m> {
                 .inspect_err(|error| record_failed_attempt(conn, migration, error))?
             };
             self.finished(migration, duration, report);
+            applied.push(migration.version());
         }
         Ok(())
     }
@@ -475,6 +463,7 @@ impl<'m> Runner<'m> {
         foreign_keys: bool,
         report: &mut Report,
     ) -> Result<(), Error> {
+        let mut applied: Vec<i64> = Vec::with_capacity(plan.pending.len());
         for (i, migration) in plan.pending.iter().enumerate() {
             if migration.no_transaction() {
                 self.emit(Event::NotVerifiable(*migration));
@@ -482,11 +471,11 @@ impl<'m> Runner<'m> {
                 return Ok(());
             }
             self.emit(Event::Started(*migration));
-            let applied: Vec<i64> = report.applied.iter().map(|a| a.version).collect();
             let duration = self
                 .context(conn, foreign_keys)
                 .execute(migration, &applied)?;
             self.finished(migration, duration, report);
+            applied.push(migration.version());
         }
         Ok(())
     }

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use migrate_rules::Checksum;
 use migrate_rules::packed::{ScriptView, StatementView};
-use migrate_rules::split::{TransactionConflict, transaction_conflict};
+use migrate_rules::split::{TransactionConflict, shorten, transaction_conflict};
 use rusqlite::Connection;
 
 use super::plan::Plan;
-use super::steps::{Context, log_statement, run_statement, shorten, statement_failure};
+use super::steps::{Context, log_statement, run_statement, statement_failure};
 use crate::checksum::RecordedChecksum;
 use crate::db::{
     ScriptForeignKeys, ScriptTransaction, Transaction, classify, is_busy, sqlite_message,

@@ -54,7 +54,6 @@ impl Tolerance {
 /// The state a run works from.
 pub(crate) struct Plan<'m> {
     pub pending: Vec<Migration<'m>>,
-    pub current_version: i64,
     pub applied: AppliedHistory<Checksum>,
     /// `Checksum::history(applied.values())`.
     pub history: Option<Checksum>,
@@ -76,13 +75,8 @@ impl<'m> Plan<'m> {
         let applied = read_applied(conn)?;
         let progress = read_progress(conn)?;
         let latest = migrations.latest_version();
+        // `Runner::run` has refused a target outside `0..=latest` before any lock.
         let target = target.unwrap_or(latest);
-        if !(0..=latest).contains(&target) {
-            return Err(Error::InvalidVersion {
-                requested: target,
-                reason: format!("the latest migration is {latest}"),
-            });
-        }
         let clean = tolerance.validate(migrations, &applied)?;
         let pending = migrations
             .iter()
@@ -92,7 +86,6 @@ impl<'m> Plan<'m> {
         let applied = applied.checksums();
         Ok(Plan {
             pending,
-            current_version: applied.highest(),
             history: Checksum::history(applied.values()),
             applied,
             progress,

@@ -11,11 +11,13 @@ use migrate_rules::packed::{ScriptView, StatementView};
 use rusqlite::Connection;
 
 use super::plan::Plan;
+use migrate_rules::split::shorten;
+
 use crate::db::sqlite_message;
 use crate::error::{Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 use crate::migrations::Migration;
 use crate::tracking::state::set_user_version;
-use crate::tracking::{AppliedRecord, record_applied};
+use crate::tracking::{AppliedRecord, record_applied, to_millis};
 
 /// A Rust step attached to a migration; see [`Runner::code`](crate::Runner::code).
 pub type CodeStep =
@@ -82,7 +84,7 @@ impl Context<'_> {
                 version: migration.version(),
                 name: migration.name(),
                 checksum: &migration.checksum().to_string(),
-                execution_time_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+                execution_time_ms: to_millis(duration),
                 history_checksum: row_history.as_deref().unwrap_or_default(),
             },
             highest,
@@ -147,15 +149,6 @@ pub(crate) fn statement_failure(
         },
         applied: applied.to_vec(),
     }))
-}
-
-/// The statement on one line, cut to about 200 characters.
-pub(crate) fn shorten(statement: &str) -> String {
-    let one_line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
-    match one_line.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}...", &one_line[..cut]),
-        None => one_line,
-    }
 }
 
 /// Fails the migration when `PRAGMA foreign_key_check` finds violations.

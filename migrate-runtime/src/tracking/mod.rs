@@ -21,6 +21,8 @@ pub(crate) mod progress;
 mod schema;
 pub(crate) mod state;
 
+use std::time::Duration;
+
 use rusqlite::Connection;
 
 pub(crate) use self::history::EventRow;
@@ -53,4 +55,14 @@ pub(crate) fn record_applied(
         &now,
     )?;
     state::set_state(conn, state_version, state_history)
+}
+
+/// A duration as the tables record it (`execution_time_ms`): whole milliseconds.
+pub(crate) fn to_millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A recorded `execution_time_ms` as a duration (negative only after a hand edit: zero).
+pub(crate) fn from_millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }

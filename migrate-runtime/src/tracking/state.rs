@@ -4,20 +4,25 @@
 use migrate_rules::Checksum;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::db::is_missing_table;
+
 /// True when the state row says the database is verified at `latest` with the history
 /// checksum `expected`. This is the whole up-to-date check: one statement, one row, no
 /// allocation that depends on the number of migrations.
 ///
-/// # Errors
-/// "no such table" on a database that has never been migrated.
+/// A database that has never been migrated (no state table yet) is not up to date.
 pub(crate) fn state_matches(
     conn: &Connection,
     latest: i64,
     expected: &Checksum,
 ) -> rusqlite::Result<bool> {
-    let mut statement = conn.prepare(
+    let mut statement = match conn.prepare(
         "SELECT version, history_checksum, verified FROM schema_migrations_state WHERE id = 1",
-    )?;
+    ) {
+        Ok(statement) => statement,
+        Err(e) if is_missing_table(&e) => return Ok(false),
+        Err(e) => return Err(e),
+    };
     let mut rows = statement.query([])?;
     let Some(row) = rows.next()? else {
         return Ok(false);

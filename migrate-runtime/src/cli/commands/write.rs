@@ -107,10 +107,7 @@ pub(super) fn repair(
             recorded: report
                 .recorded
                 .iter()
-                .map(|m| json::MigrationRef {
-                    file: &m.file,
-                    version: m.version,
-                })
+                .map(json::MigrationRef::from)
                 .collect(),
         });
     } else if report.is_empty() {
