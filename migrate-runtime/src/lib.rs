@@ -59,7 +59,9 @@ pub use crate::ops::{
 pub mod verify {
     pub use crate::ops::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};
 }
-pub use crate::run::{AppliedMigration, CodeStep, Event, Report, Runner, UpToDateCheck};
+pub use crate::run::{
+    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, UpToDateCheck,
+};
 pub use crate::tracking::HistoryEvent;
 
 /// Embeds a directory of SQL migrations into the binary, checked at compile time.

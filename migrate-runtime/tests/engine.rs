@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Record, logs_of, set, set_dir};
 use migrate_runtime::rusqlite::{Connection, ErrorCode};
-use migrate_runtime::{Checksum, Error, Event, Migrations};
+use migrate_runtime::{Checksum, Error, Event, ForeignKeyCheck, Migrations};
 use migrate_test_kit::{
     Db, Journal, applied_versions, count, dump, dump_file, dump_with, user_version, with_suffix,
 };
@@ -413,6 +413,233 @@ fn a_migration_that_breaks_a_foreign_key_rolls_back_and_names_the_rows() {
     assert_eq!(foreign_keys(&conn), 1, "foreign_keys is still on");
     assert_eq!(dump_with(&conn, true), before);
     assert_eq!(applied_versions(&conn), vec![1]);
+}
+
+/// The violations of a failed run, sorted, as (table, rowid, parent).
+fn violation_rows(error: &Error) -> Vec<(String, Option<i64>, String)> {
+    let Error::ForeignKeys { violations, .. } = error else {
+        panic!("expected Error::ForeignKeys, got {error:?}");
+    };
+    let mut rows: Vec<_> = violations
+        .iter()
+        .map(|v| (v.table.clone(), v.rowid, v.parent.clone()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Applies `base`, then expects `next` to fail with exactly `expected` violations and to
+/// leave the database as it was, with either kind of check.
+fn assert_breaks(base: &[(&str, &str)], next: (&str, &str), expected: &[(&str, i64, &str)]) {
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(t, r, p)| ((*t).to_owned(), Some(*r), (*p).to_owned()))
+        .collect();
+    for check in [ForeignKeyCheck::Affected, ForeignKeyCheck::Full] {
+        let db = Db::new(Journal::Rollback);
+        let mut conn = db.open();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let mut files = base.to_vec();
+        files.push(next);
+        let migrations = set(&files);
+        let base_version = i64::try_from(base.len()).unwrap();
+        migrations
+            .runner()
+            .target(base_version)
+            .run(&mut conn)
+            .unwrap();
+        let before = dump_with(&conn, true);
+        let error = migrations
+            .runner()
+            .foreign_key_check(check)
+            .run(&mut conn)
+            .expect_err("the migration breaks a foreign key");
+        assert_eq!(violation_rows(&error), expected, "{check:?}");
+        assert_eq!(dump_with(&conn, true), before, "{check:?}: rolled back");
+        assert_eq!(foreign_keys(&conn), 1, "{check:?}");
+    }
+}
+
+#[test]
+fn deleting_parent_rows_is_caught_in_the_children_the_migration_did_not_touch() {
+    assert_breaks(
+        &[FK_BASE],
+        ("0002_drop_lem.sql", "DELETE FROM authors WHERE id = 2;"),
+        &[("books", 11, "authors"), ("books", 12, "authors")],
+    );
+}
+
+#[test]
+fn a_child_row_without_parent_is_caught_whether_written_directly_or_by_a_trigger() {
+    assert_breaks(
+        &[FK_BASE],
+        (
+            "0002_orphan.sql",
+            "INSERT INTO books (id, author_id) VALUES (20, 99);",
+        ),
+        &[("books", 20, "authors")],
+    );
+    // The migration writes `log` only; its trigger writes `books`.
+    assert_breaks(
+        &[
+            FK_BASE,
+            (
+                "0002_log.sql",
+                "CREATE TABLE log (book INTEGER, author INTEGER);
+CREATE TRIGGER log_book AFTER INSERT ON log
+BEGIN INSERT INTO books (id, author_id) VALUES (NEW.book, NEW.author); END;",
+            ),
+        ],
+        ("0003_log_a_book.sql", "INSERT INTO log VALUES (30, 77);"),
+        &[("books", 30, "authors")],
+    );
+}
+
+#[test]
+fn dropping_a_parent_table_or_renaming_it_away_is_caught() {
+    assert_breaks(
+        &[FK_BASE],
+        ("0002_drop_authors.sql", "DROP TABLE authors;"),
+        &[
+            ("books", 10, "authors"),
+            ("books", 11, "authors"),
+            ("books", 12, "authors"),
+        ],
+    );
+    // A renamed parent takes its children's references along (SQLite rewrites them), so the
+    // children still hold: a new table under the old name breaks nothing either. A child
+    // created after the rename that references rows the renamed table lacks is caught.
+    assert_breaks(
+        &[FK_BASE],
+        (
+            "0002_rename.sql",
+            "ALTER TABLE authors RENAME TO writers;
+CREATE TABLE reviews (id INTEGER PRIMARY KEY, writer INTEGER REFERENCES writers (id));
+INSERT INTO reviews VALUES (1, 1), (2, 5);",
+        ),
+        &[("reviews", 2, "writers")],
+    );
+}
+
+#[test]
+fn a_column_added_with_a_reference_is_checked_in_the_existing_rows() {
+    assert_breaks(
+        &[FK_BASE],
+        (
+            "0002_editor.sql",
+            "ALTER TABLE books ADD COLUMN editor_id INTEGER REFERENCES authors (id) DEFAULT 7;",
+        ),
+        &[
+            ("books", 10, "authors"),
+            ("books", 11, "authors"),
+            ("books", 12, "authors"),
+        ],
+    );
+}
+
+#[test]
+fn a_rebuild_after_a_no_transaction_migration_in_the_same_run_sees_its_tables() {
+    // The no-transaction migration creates a child table the check must learn about.
+    let db = Db::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let migrations = set(&[
+        FK_BASE,
+        (
+            "0002_prizes.sql",
+            "-- migrate:no-transaction
+CREATE TABLE prizes (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors (id));
+INSERT INTO prizes VALUES (1, 1);",
+        ),
+        ("0003_rebuild_authors.sql", &rebuild_authors("id <> 1")),
+    ]);
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    let error = migrations.run(&mut conn).expect_err("author 1 is gone");
+    assert_eq!(
+        violation_rows(&error),
+        vec![
+            ("books".to_owned(), Some(10), "authors".to_owned()),
+            ("prizes".to_owned(), Some(1), "authors".to_owned()),
+        ]
+    );
+    assert_eq!(applied_versions(&conn), vec![1, 2]);
+    assert_eq!(count(&conn, "SELECT count(*) FROM authors"), 2);
+}
+
+#[test]
+fn a_code_step_that_breaks_a_foreign_key_is_caught() {
+    let db = Db::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let migrations = set(&[FK_BASE, ("0002_noop.sql", "SELECT 1;")]);
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    let error = migrations
+        .runner()
+        .code(2, |conn| {
+            conn.execute("UPDATE books SET author_id = 42 WHERE id = 10", [])?;
+            Ok(())
+        })
+        .run(&mut conn)
+        .expect_err("book 10 loses its author");
+    assert_eq!(
+        violation_rows(&error),
+        vec![("books".to_owned(), Some(10), "authors".to_owned())]
+    );
+}
+
+#[test]
+fn violations_in_tables_a_migration_did_not_touch_fail_only_the_full_check() {
+    // A database that was written with foreign keys off holds an orphan already.
+    let db = Db::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let migrations = set(&[
+        FK_BASE,
+        (
+            "0002_tags.sql",
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);",
+        ),
+    ]);
+    migrations.runner().target(1).run(&mut conn).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; INSERT INTO books VALUES (40, 404); PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
+    let error = migrations
+        .runner()
+        .foreign_key_check(ForeignKeyCheck::Full)
+        .run(&mut conn)
+        .expect_err("the full check sees the old orphan");
+    assert_eq!(
+        violation_rows(&error),
+        vec![("books".to_owned(), Some(40), "authors".to_owned())]
+    );
+    let report = migrations.run(&mut conn).unwrap();
+    assert_eq!(versions(&report), vec![2]);
+}
+
+#[test]
+#[allow(clippy::let_unit_value)] // rusqlite 0.32's `authorizer` returns `()`
+fn the_full_check_leaves_the_applications_authorizer_in_place() {
+    use migrate_runtime::rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+
+    let db = Db::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let _ = conn.authorizer(Some(|context: AuthContext<'_>| match context.action {
+        AuthAction::Delete { table_name } if table_name == "books" => Authorization::Deny,
+        _ => Authorization::Allow,
+    }));
+    let migrations = set(&[FK_BASE]);
+    migrations
+        .runner()
+        .foreign_key_check(ForeignKeyCheck::Full)
+        .run(&mut conn)
+        .unwrap();
+    assert!(
+        conn.execute("DELETE FROM books", []).is_err(),
+        "the application's authorizer still denies"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,13 @@ use super::sqlite_error::classify;
 use super::transaction::rollback_open;
 use crate::error::{Error, MigrationRef};
 
+/// Whether the connection has foreign keys on.
+pub(crate) fn foreign_keys_on(conn: &Connection) -> Result<bool, Error> {
+    let started = Instant::now();
+    conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .map_err(|e| classify(conn, e, None, started))
+}
+
 /// Foreign keys turned off for the duration of a run, when they were on; restored on drop.
 pub(crate) struct ForeignKeysOff<'c> {
     conn: &'c Connection,
@@ -20,21 +27,12 @@ pub(crate) struct ForeignKeysOff<'c> {
 }
 
 impl<'c> ForeignKeysOff<'c> {
-    /// Reads the setting and turns it off when it is on.
-    pub(crate) fn new(conn: &'c Connection) -> Result<Self, Error> {
-        let started = Instant::now();
-        let was_on: bool = conn
-            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
-            .map_err(|e| classify(conn, e, None, started))?;
+    /// Turns foreign keys off when `was_on` (what [`foreign_keys_on`] read).
+    pub(crate) fn new(conn: &'c Connection, was_on: bool) -> Result<Self, Error> {
         if was_on {
             conn.execute_batch("PRAGMA foreign_keys = OFF")?;
         }
         Ok(ForeignKeysOff { conn, was_on })
-    }
-
-    /// True when the connection had foreign keys on: the run checks them before each commit.
-    pub(crate) fn were_on(&self) -> bool {
-        self.was_on
     }
 }
 

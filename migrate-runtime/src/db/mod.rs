@@ -5,6 +5,8 @@
 //! - [`ForeignKeysOff`]: `PRAGMA foreign_keys` turned off for a run and back on when dropped,
 //!   on every path.
 //! - [`MigratorLock`]: the advisory lock that queues migrators.
+//! - [`WriteWatch`]: an authorizer that notes the tables statements write, removed when
+//!   dropped.
 //! - [`sqlite_error`]: what SQLite's busy, read-only and not-a-database errors mean.
 //!
 //! Invariant: no other module writes `BEGIN`, `COMMIT` or `ROLLBACK`; these guards do.
@@ -14,11 +16,13 @@ mod foreign_keys;
 mod lock;
 pub(crate) mod sqlite_error;
 mod transaction;
+mod writes;
 
 pub(crate) use self::file::database_path;
-pub(crate) use self::foreign_keys::{ForeignKeysOff, ScriptForeignKeys};
+pub(crate) use self::foreign_keys::{ForeignKeysOff, ScriptForeignKeys, foreign_keys_on};
 pub(crate) use self::lock::MigratorLock;
 pub(crate) use self::sqlite_error::{
     classified, classify, is_busy, is_missing_table, sqlite_message,
 };
 pub(crate) use self::transaction::{ScriptTransaction, Transaction, read_snapshot};
+pub(crate) use self::writes::{WriteWatch, Written};

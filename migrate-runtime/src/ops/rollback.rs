@@ -11,7 +11,9 @@ use rusqlite::Connection;
 
 use crate::clock;
 use crate::compare::compare;
-use crate::db::{ForeignKeysOff, MigratorLock, ScriptTransaction, Transaction, classified};
+use crate::db::{
+    ForeignKeysOff, MigratorLock, ScriptTransaction, Transaction, classified, foreign_keys_on,
+};
 use crate::error::{Drift, Error, MigrationRef};
 use crate::migrations::{Migration, Migrations};
 use crate::run::AppliedMigration;
@@ -81,8 +83,9 @@ impl Migrations {
         }
         let _lock = MigratorLock::acquire(conn)?;
         // Turned back on when dropped, whatever the outcome.
-        let foreign_keys = ForeignKeysOff::new(conn)?;
-        self.rollback_locked(conn, version, foreign_keys.were_on())
+        let foreign_keys = foreign_keys_on(conn)?;
+        let _foreign_keys_off = ForeignKeysOff::new(conn, foreign_keys)?;
+        self.rollback_locked(conn, version, foreign_keys)
     }
 
     fn rollback_locked(

@@ -12,6 +12,7 @@
 //! under the migrator lock with foreign keys off (restored on drop), and the applied history
 //! is re-read and validated under `BEGIN IMMEDIATE` before anything is applied.
 
+mod foreign_key_scope;
 mod no_transaction;
 mod plan;
 mod report;
@@ -24,12 +25,14 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+pub use self::foreign_key_scope::ForeignKeyCheck;
+use self::foreign_key_scope::ForeignKeyScope;
 use self::plan::{Plan, Tolerance};
 pub use self::report::{AppliedMigration, Event, Report};
 pub use self::steps::CodeStep;
-use self::steps::Context;
+use self::steps::{Context, ForeignKeys};
 use crate::backup::{self, BackupTarget};
-use crate::db::{ForeignKeysOff, MigratorLock, Transaction, classify};
+use crate::db::{ForeignKeysOff, MigratorLock, Transaction, WriteWatch, classify, foreign_keys_on};
 use crate::error::{Error, MigrationRef};
 use crate::migrations::{Migration, Migrations};
 use crate::tracking::history::record_failure;
@@ -76,6 +79,7 @@ pub struct Runner<'m> {
     user_version: bool,
     tolerance: Tolerance,
     retry_failed: bool,
+    foreign_key_check: ForeignKeyCheck,
     code: BTreeMap<i64, Box<CodeStep>>,
     observer: Option<Box<Observer<'m>>>,
 }
@@ -93,6 +97,7 @@ impl fmt::Debug for Runner<'_> {
             .field("allow_unknown", &self.tolerance.unknown)
             .field("allow_holes", &self.tolerance.holes)
             .field("retry_failed", &self.retry_failed)
+            .field("foreign_key_check", &self.foreign_key_check)
             .field("code", &self.code.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -121,6 +126,7 @@ impl Migrations {
             user_version: true,
             tolerance: Tolerance::default(),
             retry_failed: false,
+            foreign_key_check: ForeignKeyCheck::Affected,
             code: BTreeMap::new(),
             observer: None,
         }
@@ -192,6 +198,14 @@ impl<'m> Runner<'m> {
     /// freed, a lock). By default such a migration is refused until the statement changes.
     pub fn retry_failed(mut self, retry: bool) -> Self {
         self.retry_failed = retry;
+        self
+    }
+
+    /// How foreign keys are checked before each migration commits, when the connection has
+    /// them on (default [`ForeignKeyCheck::Affected`]: the tables the migration wrote and
+    /// those referencing them).
+    pub fn foreign_key_check(mut self, check: ForeignKeyCheck) -> Self {
+        self.foreign_key_check = check;
         self
     }
 
@@ -275,9 +289,25 @@ impl<'m> Runner<'m> {
         if self.is_up_to_date(conn)? {
             return Ok(self.empty_report());
         }
+        let foreign_keys = foreign_keys_on(conn)?;
+        // Removed when dropped, after the run.
+        let installed;
+        let (conn, watch): (&Connection, Option<&WriteWatch<'_>>) =
+            if foreign_keys && self.foreign_key_check == ForeignKeyCheck::Affected {
+                installed = WriteWatch::install(conn)?;
+                (&installed, Some(&installed))
+            } else {
+                (conn, None)
+            };
+        let scope = watch.map(ForeignKeyScope::new);
         // Turned back on when dropped, after the run, whatever its outcome.
-        let foreign_keys = ForeignKeysOff::new(conn)?;
-        self.run_locked(conn, foreign_keys.were_on())
+        let _foreign_keys_off = ForeignKeysOff::new(conn, foreign_keys)?;
+        let checking = match (&scope, foreign_keys) {
+            (_, false) => ForeignKeys::Off,
+            (Some(scope), true) => ForeignKeys::Affected(scope),
+            (None, true) => ForeignKeys::Full,
+        };
+        self.run_locked(conn, checking)
     }
 
     /// The report of a run that has applied nothing (yet).
@@ -303,7 +333,11 @@ impl<'m> Runner<'m> {
             .map_err(|e| classify(conn, e, None, since))
     }
 
-    fn run_locked(&mut self, conn: &Connection, foreign_keys: bool) -> Result<Report, Error> {
+    fn run_locked(
+        &mut self,
+        conn: &Connection,
+        foreign_keys: ForeignKeys<'_>,
+    ) -> Result<Report, Error> {
         let mut report = self.empty_report();
         let mut tx = Transaction::immediate(conn, None)?;
         let mut plan = self.plan(conn)?;
@@ -351,7 +385,7 @@ impl<'m> Runner<'m> {
         Plan::read(conn, self.migrations, self.target, self.tolerance)
     }
 
-    fn context<'r>(&'r self, conn: &'r Connection, foreign_keys: bool) -> Context<'r> {
+    fn context<'r>(&'r self, conn: &'r Connection, foreign_keys: ForeignKeys<'r>) -> Context<'r> {
         Context {
             conn,
             code: &self.code,
@@ -368,7 +402,7 @@ impl<'m> Runner<'m> {
         conn: &Connection,
         tx: Transaction<'_>,
         plan: &mut Plan<'m>,
-        foreign_keys: bool,
+        foreign_keys: ForeignKeys<'_>,
         report: &mut Report,
     ) -> Result<(), Error> {
         let pending = std::mem::take(&mut plan.pending);
@@ -421,7 +455,7 @@ impl<'m> Runner<'m> {
         conn: &Connection,
         tx: Transaction<'_>,
         plan: &mut Plan<'m>,
-        foreign_keys: bool,
+        foreign_keys: ForeignKeys<'_>,
         report: &mut Report,
     ) -> Result<(), Error> {
         let pending = std::mem::take(&mut plan.pending);
@@ -460,7 +494,7 @@ impl<'m> Runner<'m> {
         &mut self,
         conn: &Connection,
         plan: &Plan<'m>,
-        foreign_keys: bool,
+        foreign_keys: ForeignKeys<'_>,
         report: &mut Report,
     ) -> Result<(), Error> {
         let mut applied: Vec<i64> = Vec::with_capacity(plan.pending.len());

@@ -62,7 +62,7 @@ pub(crate) fn apply(
     let ran = {
         // Dropped in reverse order: what the script left open is rolled back (after a
         // failure) before foreign keys go back off.
-        let _foreign_keys = ScriptForeignKeys::new(conn, ctx.foreign_keys, id.clone())?;
+        let _foreign_keys = ScriptForeignKeys::new(conn, ctx.foreign_keys.on(), id.clone())?;
         let script = ScriptTransaction::watch(conn);
         let ran = run_statements(conn, migration, &progress_texts, done);
         if ran.is_ok() {
@@ -70,6 +70,7 @@ pub(crate) fn apply(
         }
         ran
     };
+    ctx.foreign_keys.schema_changed();
     if let Err(failed) = ran {
         return Err((*failed).record(conn, migration, &checksums, applied));
     }

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::migrations::{Migration, Migrations};
 use crate::tracking::migrations::read_applied;
 use crate::tracking::progress::read_progress;
-use crate::tracking::state::verified_history;
+use crate::tracking::state::{data_version, verified_history};
 use crate::tracking::{AppliedHistory, Progress, ensure_tables};
 
 /// Which differences between the applied history and the build a run accepts.
@@ -60,6 +60,9 @@ pub(crate) struct Plan<'m> {
     pub progress: BTreeMap<i64, Progress>,
     /// True when the applied history matches this build exactly (nothing tolerated).
     pub clean: bool,
+    /// `PRAGMA data_version` when the history was last read: it changes when another
+    /// connection commits, and only then.
+    data_version: i64,
 }
 
 impl<'m> Plan<'m> {
@@ -72,6 +75,7 @@ impl<'m> Plan<'m> {
         tolerance: Tolerance,
     ) -> Result<Self, Error> {
         classified(conn, ensure_tables)?;
+        let data_version = data_version(conn)?;
         let applied = read_applied(conn)?;
         let progress = read_progress(conn)?;
         let latest = migrations.latest_version();
@@ -90,6 +94,7 @@ impl<'m> Plan<'m> {
             applied,
             progress,
             clean,
+            data_version,
         })
     }
 
@@ -115,14 +120,18 @@ impl<'m> Plan<'m> {
     }
 
     /// Called with the write lock taken again between two migrations: true when another
-    /// process applied `migration` since this run read the state. One read of the state row
-    /// when nothing changed; otherwise the applied history is read again.
+    /// process applied `migration` since this run read the state. `PRAGMA data_version` says
+    /// whether any other connection committed meanwhile; if one did, one read of the state
+    /// row tells whether the history changed, and only then is it read again.
     pub(crate) fn applied_meanwhile(
         &mut self,
         conn: &Connection,
         migration: &Migration<'_>,
     ) -> Result<bool, Error> {
-        let unchanged = self.history.is_some() && verified_history(conn)? == self.history;
+        let data_version = data_version(conn)?;
+        let unchanged = data_version == self.data_version
+            || (self.history.is_some() && verified_history(conn)? == self.history);
+        self.data_version = data_version;
         if !unchanged {
             self.applied = read_applied(conn)?.checksums();
             self.history = Checksum::history(self.applied.values());

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use migrate_rules::packed::{ScriptView, StatementView};
 use rusqlite::Connection;
 
+use super::foreign_key_scope::ForeignKeyScope;
 use super::plan::Plan;
 use migrate_rules::split::shorten;
 
@@ -23,12 +24,37 @@ use crate::tracking::{AppliedRecord, record_applied, to_millis};
 pub type CodeStep =
     dyn Fn(&Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync;
 
+/// How foreign keys are checked before each commit.
+#[derive(Clone, Copy)]
+pub(crate) enum ForeignKeys<'r> {
+    /// The connection had them off: no check, as SQLite would not enforce them either.
+    Off,
+    /// `PRAGMA foreign_key_check` over every table.
+    Full,
+    /// Only the tables the migration could have affected.
+    Affected(&'r ForeignKeyScope<'r, 'r>),
+}
+
+impl ForeignKeys<'_> {
+    /// True when the connection had foreign keys on.
+    pub(crate) fn on(self) -> bool {
+        !matches!(self, ForeignKeys::Off)
+    }
+
+    /// After SQL the check did not follow (a no-transaction script): what the scope knows
+    /// about the schema is read again before the next check.
+    pub(crate) fn schema_changed(self) {
+        if let ForeignKeys::Affected(scope) = self {
+            scope.forget();
+        }
+    }
+}
+
 /// What applying a migration needs from the run, whatever the migration's kind.
 pub(crate) struct Context<'r> {
     pub conn: &'r Connection,
     pub code: &'r BTreeMap<i64, Box<CodeStep>>,
-    /// Foreign keys were on: check them before each commit.
-    pub foreign_keys: bool,
+    pub foreign_keys: ForeignKeys<'r>,
     /// `PRAGMA user_version` mirrors the highest applied version.
     pub user_version: bool,
     pub retry_failed: bool,
@@ -43,28 +69,36 @@ impl Context<'_> {
         applied: &[i64],
     ) -> Result<Duration, Error> {
         let started = Instant::now();
+        if let ForeignKeys::Affected(scope) = self.foreign_keys {
+            scope.start();
+        }
         execute_script(self.conn, migration, migration.up(), applied)?;
-        self.run_code_step(migration, applied)?;
-        if self.foreign_keys {
-            check_foreign_keys(self.conn, migration, applied)?;
+        let had_code_step = self.run_code_step(migration, applied)?;
+        match self.foreign_keys {
+            ForeignKeys::Off => {}
+            ForeignKeys::Full => check_foreign_keys(self.conn, migration, applied)?,
+            ForeignKeys::Affected(scope) => {
+                scope.check(self.conn, migration, applied, had_code_step)?;
+            }
         }
         Ok(started.elapsed())
     }
 
-    /// Runs the Rust step attached to `migration`, if any.
+    /// Runs the Rust step attached to `migration`, if any; true when there was one.
     pub(crate) fn run_code_step(
         &self,
         migration: &Migration<'_>,
         applied: &[i64],
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let Some(step) = self.code.get(&migration.version()) else {
-            return Ok(());
+            return Ok(false);
         };
         step(self.conn).map_err(|source| Error::Code {
             migration: MigrationRef::of(migration),
             source,
             applied: applied.to_vec(),
-        })
+        })?;
+        Ok(true)
     }
 
     /// Writes the tracking row, history event, state and `user_version` of an applied
@@ -151,7 +185,7 @@ pub(crate) fn statement_failure(
     }))
 }
 
-/// Fails the migration when `PRAGMA foreign_key_check` finds violations.
+/// Fails the migration when `PRAGMA foreign_key_check` finds violations in any table.
 pub(crate) fn check_foreign_keys(
     conn: &Connection,
     migration: &Migration<'_>,
@@ -175,6 +209,15 @@ pub(crate) fn check_foreign_keys(
         .take(20)
         .collect::<Result<Vec<_>, _>>()
         .map_err(to_error)?;
+    foreign_key_error(migration, violations, applied)
+}
+
+/// [`Error::ForeignKeys`] when `violations` is not empty.
+pub(crate) fn foreign_key_error(
+    migration: &Migration<'_>,
+    violations: Vec<ForeignKeyViolation>,
+    applied: &[i64],
+) -> Result<(), Error> {
     if violations.is_empty() {
         Ok(())
     } else {

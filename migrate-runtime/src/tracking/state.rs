@@ -58,6 +58,11 @@ pub(crate) fn set_state(
     Ok(())
 }
 
+/// `PRAGMA data_version`: changes when another connection commits to the database.
+pub(crate) fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |row| row.get(0))
+}
+
 /// `PRAGMA user_version`.
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |row| row.get(0))
