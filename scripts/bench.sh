@@ -7,7 +7,8 @@
 #   MIGRATE_BENCH_SIZES=10,100 scripts/bench.sh            # runtime/expansion sizes
 #   MIGRATE_BENCH_BUILD_SIZES=10,100 scripts/bench.sh      # fixture crate sizes
 #   MIGRATE_BENCH_SKIP_BUILDS=1 scripts/bench.sh           # no fixture crates, no clean builds
-#   MIGRATE_BENCH_GROUPS=verify,builds scripts/bench.sh     # some groups only: runtime, verify
+#   MIGRATE_BENCH_GROUPS=verify,builds scripts/bench.sh     # some groups only: runtime,
+#                                                           # foreign-keys (issue 9), verify
 #                                                           # (issue 14), builds, one-time
 #
 # The table goes to stdout and to target/bench-report.md; progress goes to stderr.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use migrate_rules::expand::{self, Host, Tracking};
 use migrate_runtime::rusqlite::{self, Connection};
-use migrate_runtime::{Migrations, UpToDateCheck};
+use migrate_runtime::{ForeignKeyCheck, Migrations, UpToDateCheck};
 
 /// The set sizes of the full run.
 pub const FULL_SIZES: [usize; 5] = [10, 100, 1000, 5000, 10000];
@@ -148,6 +148,83 @@ pub fn down_sql(version: usize) -> String {
     sql
 }
 
+/// The file name of migration `version` of the foreign-key workload
+/// ([`foreign_key_migration_sql`]).
+pub fn foreign_key_file_name(version: usize) -> String {
+    let kind = match version % 5 {
+        1 => "create_parent",
+        2 => "create_child",
+        3 => "add_child_column",
+        4 => "insert_both",
+        _ => "delete_and_move",
+    };
+    format!("{version:05}_{kind}_{}.sql", table_of(version))
+}
+
+/// Parent rows each parent table starts with, in the foreign-key workload.
+pub const PARENT_ROWS: usize = 20;
+
+/// Child rows each child table starts with, in the foreign-key workload.
+pub const CHILD_ROWS: usize = 40;
+
+/// The SQL of migration `version` of the workload with foreign keys between tables: every
+/// five migrations create a parent table with rows, a child table referencing it with rows,
+/// add a column to the child, insert into both, and delete and move rows on both sides, so
+/// that each migration writes tables other tables reference (and the foreign-key check after
+/// it has something to read).
+pub fn foreign_key_migration_sql(version: usize) -> String {
+    let p = table_of(version);
+    let mut sql = String::new();
+    let _ = writeln!(
+        sql,
+        "-- Migration {version}: generated for the benchmarks (foreign keys)."
+    );
+    match version % 5 {
+        1 => {
+            let _ = write!(
+                sql,
+                "CREATE TABLE parent_{p} (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL\n);\n\
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {PARENT_ROWS})\n\
+                 INSERT INTO parent_{p} (id, name) SELECT i, 'parent ' || i FROM n;\n"
+            );
+        }
+        2 => {
+            let _ = write!(
+                sql,
+                "CREATE TABLE child_{p} (\n    id INTEGER PRIMARY KEY,\n    \
+                 parent_id INTEGER NOT NULL REFERENCES parent_{p} (id),\n    note TEXT\n);\n\
+                 CREATE INDEX child_{p}_parent ON child_{p} (parent_id);\n\
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {CHILD_ROWS})\n\
+                 INSERT INTO child_{p} (parent_id, note) SELECT i % {PARENT_ROWS} + 1, 'child ' || i FROM n;\n"
+            );
+        }
+        3 => {
+            let _ = write!(
+                sql,
+                "ALTER TABLE child_{p} ADD COLUMN score INTEGER NOT NULL DEFAULT 0;\n\
+                 UPDATE child_{p} SET score = id * 2;\n"
+            );
+        }
+        4 => {
+            let _ = write!(
+                sql,
+                "INSERT INTO parent_{p} (id, name) VALUES ({late}, 'late');\n\
+                 INSERT INTO child_{p} (parent_id, note) VALUES ({late}, 'late child'), (3, 'another');\n",
+                late = PARENT_ROWS + 1
+            );
+        }
+        _ => {
+            let _ = write!(
+                sql,
+                "DELETE FROM child_{p} WHERE parent_id = {PARENT_ROWS};\n\
+                 DELETE FROM parent_{p} WHERE id = {PARENT_ROWS};\n\
+                 UPDATE child_{p} SET parent_id = 1 WHERE parent_id = 2;\n"
+            );
+        }
+    }
+    sql
+}
+
 /// The number of tables a generated set of `n` migrations creates.
 pub fn tables_created(n: usize) -> usize {
     if n == 0 { 0 } else { table_of(n) }
@@ -168,6 +245,19 @@ pub fn write_set(dir: &Path, n: usize) -> std::io::Result<u64> {
     Ok(bytes)
 }
 
+/// Writes the first `n` migrations of the foreign-key workload into `dir`; returns their
+/// total bytes.
+pub fn write_foreign_key_set(dir: &Path, n: usize) -> std::io::Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let mut bytes = 0;
+    for version in 1..=n {
+        let sql = foreign_key_migration_sql(version);
+        bytes += sql.len() as u64;
+        std::fs::write(dir.join(foreign_key_file_name(version)), sql)?;
+    }
+    Ok(bytes)
+}
+
 /// [`write_set`] with a down file ([`down_sql`]) beside every migration; returns the total
 /// bytes of the up files.
 pub fn write_set_with_downs(dir: &Path, n: usize) -> std::io::Result<u64> {
@@ -176,6 +266,17 @@ pub fn write_set_with_downs(dir: &Path, n: usize) -> std::io::Result<u64> {
         std::fs::write(dir.join(down_file_name(version)), down_sql(version))?;
     }
     Ok(bytes)
+}
+
+/// Which migrations a [`Fixture`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// [`migration_sql`]: tables, columns, indexes, inserts and updates.
+    Plain,
+    /// [`migration_sql`] with a [`down_sql`] beside each migration.
+    PlainWithDowns,
+    /// [`foreign_key_migration_sql`]: parent and child tables with rows in both.
+    ForeignKeys,
 }
 
 /// A generated set on disk: `<root>/migrations/*.sql` beside a `build.rs` that tracks it,
@@ -201,7 +302,7 @@ impl Fixture {
     /// # Panics
     /// When the temporary directory cannot be written or the set is invalid (a bug here).
     pub fn new(n: usize) -> Fixture {
-        Fixture::generate(n, false)
+        Fixture::generate(n, Workload::Plain)
     }
 
     /// [`Fixture::new`] with a down file beside every migration ([`write_set_with_downs`]);
@@ -210,19 +311,32 @@ impl Fixture {
     /// # Panics
     /// As [`Fixture::new`].
     pub fn with_downs(n: usize) -> Fixture {
-        Fixture::generate(n, true)
+        Fixture::generate(n, Workload::PlainWithDowns)
     }
 
-    fn generate(n: usize, downs: bool) -> Fixture {
+    /// `n` migrations of the foreign-key workload ([`foreign_key_migration_sql`]).
+    ///
+    /// # Panics
+    /// As [`Fixture::new`].
+    pub fn with_foreign_keys(n: usize) -> Fixture {
+        Fixture::generate(n, Workload::ForeignKeys)
+    }
+
+    /// `n` migrations of `workload` in a new temporary directory.
+    ///
+    /// # Panics
+    /// As [`Fixture::new`].
+    pub fn generate(n: usize, workload: Workload) -> Fixture {
+        let downs = workload == Workload::PlainWithDowns;
         let root = tempfile::Builder::new()
             .prefix("migrate-bench-")
             .tempdir()
             .expect("create a temporary directory");
         let dir = root.path().join("migrations");
-        let sql_bytes = if downs {
-            write_set_with_downs(&dir, n)
-        } else {
-            write_set(&dir, n)
+        let sql_bytes = match workload {
+            Workload::Plain => write_set(&dir, n),
+            Workload::PlainWithDowns => write_set_with_downs(&dir, n),
+            Workload::ForeignKeys => write_foreign_key_set(&dir, n),
         }
         .expect("write migrations");
         std::fs::write(
@@ -236,7 +350,10 @@ impl Fixture {
             root,
             n,
             migrations,
-            sql: (1..=n).map(migration_sql).collect(),
+            sql: match workload {
+                Workload::ForeignKeys => (1..=n).map(foreign_key_migration_sql).collect(),
+                _ => (1..=n).map(migration_sql).collect(),
+            },
             downs: if downs {
                 (1..=n).map(down_sql).collect()
             } else {
@@ -361,6 +478,18 @@ pub fn plain_per_transaction(sql: &[String], conn: &mut Connection) -> usize {
         tx.commit().expect("commit");
     }
     sql.len()
+}
+
+/// [`apply`] with the whole-database foreign-key check after every migration
+/// ([`ForeignKeyCheck::Full`]).
+pub fn apply_full_check(migrations: &Migrations, conn: &mut Connection) -> usize {
+    migrations
+        .runner()
+        .foreign_key_check(ForeignKeyCheck::Full)
+        .run(conn)
+        .expect("apply the generated set")
+        .applied
+        .len()
 }
 
 /// The floor of [`apply_single_transaction`]: the same SQL in one transaction, no tracking.

@@ -50,6 +50,33 @@ fn grouped_and_in_memory_applies_match_their_floors() {
 }
 
 #[test]
+fn the_foreign_key_workload_applies_like_plain_sqlite_with_every_check() {
+    let f = Fixture::with_foreign_keys(N);
+    let mut runtime = ScratchDb::file(&f);
+    assert_eq!(migrate_bench::apply(&f.migrations, &mut runtime.conn), N);
+    let mut full = migrate_bench::open_memory();
+    assert_eq!(migrate_bench::apply_full_check(&f.migrations, &mut full), N);
+    let mut plain = migrate_bench::open_memory();
+    assert_eq!(migrate_bench::plain_per_transaction(&f.sql, &mut plain), N);
+    let parents = migrate_bench::PARENT_ROWS as i64; // + 1 late - 1 deleted
+    let children = migrate_bench::CHILD_ROWS as i64; // + 2 late - 2 of the deleted parent
+    for conn in [&runtime.conn, &full, &plain] {
+        assert_eq!(migrate_test_kit::count(conn, "PRAGMA foreign_keys"), 1);
+        assert_eq!(
+            migrate_test_kit::count(conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        for pair in 1..=2 {
+            let count = |table: &str| {
+                migrate_test_kit::count(conn, &format!("SELECT count(*) FROM {table}_{pair}"))
+            };
+            assert_eq!(count("parent"), parents);
+            assert_eq!(count("child"), children);
+        }
+    }
+}
+
+#[test]
 fn start_up_checks_on_a_fresh_connection_find_nothing_to_do() {
     let f = Fixture::new(N);
     let path = f.up_to_date_db();

@@ -41,6 +41,10 @@ fn main() {
             eprintln!("[{}] runtime, N = {n}", clock());
             measure_runtime(n, &mut table);
         }
+        if group("foreign-keys") {
+            eprintln!("[{}] foreign-key workload, N = {n}", clock());
+            measure_foreign_keys(n, &mut table);
+        }
         if group("verify") {
             eprintln!("[{}] expansion with verify, N = {n}", clock());
             measure_verify(n, &mut table);
@@ -97,10 +101,10 @@ fn apply_rounds(n: usize) -> usize {
 fn measure_runtime(n: usize, table: &mut Table) {
     let f = Fixture::new(n);
     let rounds = apply_rounds(n);
-    let mut apply: [Vec<f64>; 7] = Default::default();
+    let mut apply: [Vec<f64>; 8] = Default::default();
     // Each round runs every variant once, in a new random order, so that no variant always
     // inherits the allocator, cache and disk state left by the same predecessor.
-    let variants: [&dyn Fn() -> f64; 7] = [
+    let variants: [&dyn Fn() -> f64; 8] = [
         &|| {
             time_with(
                 || ScratchDb::file(&f),
@@ -158,6 +162,15 @@ fn measure_runtime(n: usize, table: &mut Table) {
                 conn
             })
         },
+        &|| {
+            time_with(migrate_bench::open_memory, |mut conn| {
+                assert_eq!(
+                    migrate_bench::apply_single_transaction(&f.migrations, &mut conn),
+                    n
+                );
+                conn
+            })
+        },
     ];
     let mut rng = Shuffle(0x9E37_79B9_7F4A_7C15 ^ n as u64);
     for _ in 0..rounds {
@@ -173,6 +186,7 @@ fn measure_runtime(n: usize, table: &mut Table) {
         "apply_mem",
         "apply_mem_floor",
         "apply_mem_single_floor",
+        "apply_mem_single",
     ];
     for (key, samples) in keys.iter().zip(apply.iter_mut()) {
         table.set(key, n, median(samples));
@@ -250,6 +264,80 @@ fn measure_runtime(n: usize, table: &mut Table) {
 }
 
 /// Issue 14: the expansion with `verify` against its floor, plain rusqlite applying the same
+/// The sizes up to which the foreign-key workload also runs with `ForeignKeyCheck::Full`,
+/// whose cost grows with the data: above, one run would take minutes.
+const FULL_CHECK_MAX_N: usize = 1000;
+
+/// Apply all on the foreign-key workload (issue 9): the runtime (scoped foreign-key check)
+/// against plain rusqlite with foreign keys on (SQLite enforcing them statement by
+/// statement), on a file and in memory, and the runtime with the whole-database check.
+fn measure_foreign_keys(n: usize, table: &mut Table) {
+    let f = Fixture::with_foreign_keys(n);
+    let rounds = apply_rounds(n);
+    let full = n <= FULL_CHECK_MAX_N;
+    let variants: [&dyn Fn() -> Option<f64>; 5] = [
+        &|| {
+            Some(time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    assert_eq!(migrate_bench::apply(&f.migrations, &mut db.conn), n);
+                    db
+                },
+            ))
+        },
+        &|| {
+            Some(time_with(
+                || ScratchDb::file(&f),
+                |mut db| {
+                    migrate_bench::plain_per_transaction(&f.sql, &mut db.conn);
+                    db
+                },
+            ))
+        },
+        &|| {
+            Some(time_with(migrate_bench::open_memory, |mut conn| {
+                assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
+                conn
+            }))
+        },
+        &|| {
+            Some(time_with(migrate_bench::open_memory, |mut conn| {
+                migrate_bench::plain_per_transaction(&f.sql, &mut conn);
+                conn
+            }))
+        },
+        &|| {
+            full.then(|| {
+                time_with(migrate_bench::open_memory, |mut conn| {
+                    assert_eq!(migrate_bench::apply_full_check(&f.migrations, &mut conn), n);
+                    conn
+                })
+            })
+        },
+    ];
+    let mut samples: [Vec<f64>; 5] = Default::default();
+    let mut rng = Shuffle(0x2545_F491_4F6C_DD1D ^ n as u64);
+    for _ in 0..rounds {
+        for k in rng.order(variants.len()) {
+            if let Some(t) = variants[k]() {
+                samples[k].push(t);
+            }
+        }
+    }
+    let keys = [
+        "fk_file",
+        "fk_file_floor",
+        "fk_mem",
+        "fk_mem_floor",
+        "fk_mem_full",
+    ];
+    for (key, samples) in keys.iter().zip(samples.iter_mut()) {
+        if !samples.is_empty() {
+            table.set(key, n, median(samples));
+        }
+    }
+}
+
 /// SQL to `:memory:` (one transaction per migration), and the same set with a down file beside
 /// every migration against the floor of the down-file check. Every variant runs once per
 /// round, in a new random order, so that all see the same machine load.
@@ -611,6 +699,10 @@ impl Table {
         let ratio = |a: &'static str, b: &'static str| -> Cell<'_> {
             Box::new(move |n| Some(self.get(a, n)? / self.get(b, n)?))
         };
+        // Microseconds per migration of `a` above `b`.
+        let overhead = |a: &'static str, b: &'static str| -> Cell<'_> {
+            Box::new(move |n| Some((self.get(a, n)? - self.get(b, n)?) / n as f64 * 1e6))
+        };
         let ms = 1e3;
         let us = 1e6;
         let rows: Vec<Row<'_>> = vec![
@@ -704,6 +796,104 @@ impl Table {
                 ratio("apply_mem_min", "apply_mem_floor_min"),
                 "",
                 3,
+            ),
+            (
+                "apply all, `:memory:`, runtime `single_transaction(true)`",
+                "ms",
+                value("apply_mem_single", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** grouped runtime / one-transaction floor (`:memory:`)",
+                "x",
+                ratio("apply_mem_single", "apply_mem_single_floor"),
+                "≤ 1.05",
+                3,
+            ),
+            (
+                "**overhead per migration** above the per-transaction floor, file",
+                "µs",
+                overhead("apply_file", "apply_file_floor"),
+                "flat in N",
+                1,
+            ),
+            (
+                "**overhead per migration** above the per-transaction floor, `:memory:`",
+                "µs",
+                overhead("apply_mem", "apply_mem_floor"),
+                "flat in N",
+                1,
+            ),
+            (
+                "overhead per migration above the one-transaction floor, file, grouped",
+                "µs",
+                overhead("apply_file_single", "apply_file_single_floor"),
+                "flat in N",
+                1,
+            ),
+            (
+                "foreign-key workload: apply all, file, runtime",
+                "ms",
+                value("fk_file", ms),
+                "",
+                2,
+            ),
+            (
+                "foreign-key workload: file, floor (plain rusqlite, foreign keys on)",
+                "ms",
+                value("fk_file_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** foreign-key workload, runtime / floor (file)",
+                "x",
+                ratio("fk_file", "fk_file_floor"),
+                "≤ 1.10",
+                3,
+            ),
+            (
+                "foreign-key workload: apply all, `:memory:`, runtime",
+                "ms",
+                value("fk_mem", ms),
+                "",
+                2,
+            ),
+            (
+                "foreign-key workload: `:memory:`, floor",
+                "ms",
+                value("fk_mem_floor", ms),
+                "",
+                2,
+            ),
+            (
+                "**ratio** foreign-key workload, runtime / floor (`:memory:`)",
+                "x",
+                ratio("fk_mem", "fk_mem_floor"),
+                "≤ 1.15",
+                3,
+            ),
+            (
+                "**overhead per migration**, foreign-key workload, `:memory:`",
+                "µs",
+                overhead("fk_mem", "fk_mem_floor"),
+                "flat in N",
+                1,
+            ),
+            (
+                "foreign-key workload, `:memory:`, runtime with `ForeignKeyCheck::Full`",
+                "ms",
+                value("fk_mem_full", ms),
+                "",
+                2,
+            ),
+            (
+                "overhead per migration of `ForeignKeyCheck::Full`, `:memory:`",
+                "µs",
+                overhead("fk_mem_full", "fk_mem_floor"),
+                "(grows with the data)",
+                1,
             ),
             (
                 "no-op run, up-to-date file, fresh connection",
