@@ -16,7 +16,12 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
     let mode = std::env::args().nth(2).unwrap_or_default();
-    let f = migrate_bench::Fixture::new(n);
+    // `MIGRATE_BENCH_FOREIGN_KEYS=1`: the foreign-key workload.
+    let f = if std::env::var_os("MIGRATE_BENCH_FOREIGN_KEYS").is_some() {
+        migrate_bench::Fixture::with_foreign_keys(n)
+    } else {
+        migrate_bench::Fixture::new(n)
+    };
     let file = std::env::args().nth(3).as_deref() == Some("file");
     let mut conn = if file {
         migrate_bench::open_file(&f.new_db_path())

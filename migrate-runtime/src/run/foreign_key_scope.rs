@@ -106,23 +106,26 @@ impl ForeignKeyMap {
                 }
             }
         }
-        // One row per foreign key (one with NULL when there is none) when the table exists,
-        // none when it does not: both from SQLite's in-memory schema, where reading the schema
-        // table would scan it.
-        let mut statement = conn.prepare(
-            "SELECT lower(f.\"table\") FROM pragma_table_info(?1, 'main') AS c \
-             LEFT JOIN pragma_foreign_key_list(?1, 'main') AS f WHERE c.cid = 0",
-        )?;
-        let parents = statement
-            .query_map([table], |row| row.get::<_, Option<String>>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        if parents.is_empty() {
+        // Plain pragmas, answered from SQLite's in-memory schema while they are prepared:
+        // reading the schema table would scan it, and the table-valued forms cost more to
+        // prepare than the answer.
+        let exists = conn
+            .prepare(&format!("PRAGMA main.table_info({})", quoted(table)))?
+            .query([])?
+            .next()?
+            .is_some();
+        if !exists {
             self.tables.remove(table);
             return Ok(false);
         }
+        let mut statement =
+            conn.prepare(&format!("PRAGMA main.foreign_key_list({})", quoted(table)))?;
+        let parents = statement
+            .query_map([], |row| row.get::<_, String>("table"))?
+            .collect::<Result<Vec<_>, _>>()?;
         self.tables.insert(table.to_owned());
-        for parent in parents.into_iter().flatten() {
-            self.link(table, parent);
+        for parent in parents {
+            self.link(table, parent.to_ascii_lowercase());
         }
         Ok(true)
     }
@@ -146,6 +149,11 @@ impl ForeignKeyMap {
         }
         check
     }
+}
+
+/// `name` as an SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The foreign-key check of a run, with what it knows about the schema.
@@ -198,12 +206,10 @@ impl<'w, 'c> ForeignKeyScope<'w, 'c> {
         let mut violations = Vec::new();
         for table in &tables {
             let mut statement = conn
-                .prepare(
-                    "SELECT \"table\", rowid, parent FROM pragma_foreign_key_check(?1, 'main')",
-                )
+                .prepare(&format!("PRAGMA main.foreign_key_check({})", quoted(table)))
                 .map_err(to_error)?;
             let rows = statement
-                .query_map([table], |row| {
+                .query_map([], |row| {
                     Ok(ForeignKeyViolation {
                         table: row.get(0)?,
                         rowid: row.get(1)?,
