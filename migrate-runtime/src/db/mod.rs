@@ -7,6 +7,7 @@
 //! - [`MigratorLock`]: the advisory lock that queues migrators.
 //! - [`WriteWatch`]: an authorizer that notes the tables statements write, removed when
 //!   dropped.
+//! - [`Statements`]: the tracking writes, prepared once per run.
 //! - [`sqlite_error`]: what SQLite's busy, read-only and not-a-database errors mean.
 //!
 //! Invariant: no other module writes `BEGIN`, `COMMIT` or `ROLLBACK`; these guards do.
@@ -15,6 +16,7 @@ mod file;
 mod foreign_keys;
 mod lock;
 pub(crate) mod sqlite_error;
+mod statements;
 mod transaction;
 mod writes;
 
@@ -24,5 +26,6 @@ pub(crate) use self::lock::MigratorLock;
 pub(crate) use self::sqlite_error::{
     classified, classify, is_busy, is_missing_table, sqlite_message,
 };
+pub(crate) use self::statements::{Execute, Statements};
 pub(crate) use self::transaction::{ScriptTransaction, Transaction, read_snapshot};
 pub(crate) use self::writes::{WriteWatch, Written};

@@ -32,7 +32,10 @@ pub use self::report::{AppliedMigration, Event, Report};
 pub use self::steps::CodeStep;
 use self::steps::{Context, ForeignKeys};
 use crate::backup::{self, BackupTarget};
-use crate::db::{ForeignKeysOff, MigratorLock, Transaction, WriteWatch, classify, foreign_keys_on};
+use crate::db::{
+    Execute, ForeignKeysOff, MigratorLock, Statements, Transaction, WriteWatch, classify,
+    foreign_keys_on,
+};
 use crate::error::{Error, MigrationRef};
 use crate::migrations::{Migration, Migrations};
 use crate::tracking::history::record_failure;
@@ -339,6 +342,8 @@ impl<'m> Runner<'m> {
         foreign_keys: ForeignKeys<'_>,
     ) -> Result<Report, Error> {
         let mut report = self.empty_report();
+        // Declared before the transaction: its statements are finalized after it ends.
+        let statements = Statements::new(conn);
         let mut tx = Transaction::immediate(conn, None)?;
         let mut plan = self.plan(conn)?;
         if plan.pending.is_empty() {
@@ -357,7 +362,7 @@ impl<'m> Runner<'m> {
         }
         if self.dry_run {
             // Everything runs in the planning transaction, which is never committed.
-            self.dry_run_pending(conn, &plan, foreign_keys, &mut report)?;
+            self.dry_run_pending(conn, &plan, foreign_keys, &statements, &mut report)?;
             return Ok(report);
         }
         if let Some(target) = self.backup.clone() {
@@ -374,9 +379,9 @@ impl<'m> Runner<'m> {
                     migration: MigrationRef::of(m),
                 });
             }
-            self.apply_batch(conn, tx, &mut plan, foreign_keys, &mut report)?;
+            self.apply_batch(conn, tx, &mut plan, foreign_keys, &statements, &mut report)?;
         } else {
-            self.apply_each(conn, tx, &mut plan, foreign_keys, &mut report)?;
+            self.apply_each(conn, tx, &mut plan, foreign_keys, &statements, &mut report)?;
         }
         Ok(report)
     }
@@ -385,9 +390,15 @@ impl<'m> Runner<'m> {
         Plan::read(conn, self.migrations, self.target, self.tolerance)
     }
 
-    fn context<'r>(&'r self, conn: &'r Connection, foreign_keys: ForeignKeys<'r>) -> Context<'r> {
+    fn context<'r>(
+        &'r self,
+        conn: &'r Connection,
+        foreign_keys: ForeignKeys<'r>,
+        statements: &'r dyn Execute,
+    ) -> Context<'r> {
         Context {
             conn,
+            statements,
             code: &self.code,
             foreign_keys,
             user_version: self.user_version,
@@ -403,6 +414,7 @@ impl<'m> Runner<'m> {
         tx: Transaction<'_>,
         plan: &mut Plan<'m>,
         foreign_keys: ForeignKeys<'_>,
+        statements: &dyn Execute,
         report: &mut Report,
     ) -> Result<(), Error> {
         let pending = std::mem::take(&mut plan.pending);
@@ -430,11 +442,16 @@ impl<'m> Runner<'m> {
                 tx.commit()
                     .map_err(|e| classify(conn, e, Some(&id), started))?;
                 self.emit(Event::Started(*migration));
-                no_transaction::apply(&self.context(conn, foreign_keys), plan, migration, &applied)?
+                no_transaction::apply(
+                    &self.context(conn, foreign_keys, statements),
+                    plan,
+                    migration,
+                    &applied,
+                )?
             } else {
                 self.emit(Event::Started(*migration));
                 transactional::apply(
-                    &self.context(conn, foreign_keys),
+                    &self.context(conn, foreign_keys, statements),
                     tx,
                     plan,
                     migration,
@@ -456,6 +473,7 @@ impl<'m> Runner<'m> {
         tx: Transaction<'_>,
         plan: &mut Plan<'m>,
         foreign_keys: ForeignKeys<'_>,
+        statements: &dyn Execute,
         report: &mut Report,
     ) -> Result<(), Error> {
         let pending = std::mem::take(&mut plan.pending);
@@ -464,7 +482,7 @@ impl<'m> Runner<'m> {
         for migration in &pending {
             self.emit(Event::Started(*migration));
             let outcome = transactional::execute_and_record(
-                &self.context(conn, foreign_keys),
+                &self.context(conn, foreign_keys, statements),
                 plan,
                 migration,
                 &[],
@@ -479,7 +497,7 @@ impl<'m> Runner<'m> {
             }
         }
         if let Some((last, _)) = uncommitted.last() {
-            transactional::commit(&self.context(conn, foreign_keys), tx, last, &[])
+            transactional::commit(&self.context(conn, foreign_keys, statements), tx, last, &[])
                 .inspect_err(|error| record_failed_attempt(conn, last, error))?;
         }
         for (migration, duration) in uncommitted {
@@ -495,6 +513,7 @@ impl<'m> Runner<'m> {
         conn: &Connection,
         plan: &Plan<'m>,
         foreign_keys: ForeignKeys<'_>,
+        statements: &dyn Execute,
         report: &mut Report,
     ) -> Result<(), Error> {
         let mut applied: Vec<i64> = Vec::with_capacity(plan.pending.len());
@@ -506,7 +525,7 @@ impl<'m> Runner<'m> {
             }
             self.emit(Event::Started(*migration));
             let duration = self
-                .context(conn, foreign_keys)
+                .context(conn, foreign_keys, statements)
                 .execute(migration, &applied)?;
             self.finished(migration, duration, report);
             applied.push(migration.version());

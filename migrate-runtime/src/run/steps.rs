@@ -14,7 +14,7 @@ use super::foreign_key_scope::ForeignKeyScope;
 use super::plan::Plan;
 use migrate_rules::split::shorten;
 
-use crate::db::sqlite_message;
+use crate::db::{Execute, sqlite_message};
 use crate::error::{Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 use crate::migrations::Migration;
 use crate::tracking::state::set_user_version;
@@ -55,6 +55,8 @@ pub(crate) struct Context<'r> {
     pub conn: &'r Connection,
     pub code: &'r BTreeMap<i64, Box<CodeStep>>,
     pub foreign_keys: ForeignKeys<'r>,
+    /// The tracking writes, prepared once per run.
+    pub statements: &'r dyn Execute,
     /// `PRAGMA user_version` mirrors the highest applied version.
     pub user_version: bool,
     pub retry_failed: bool,
@@ -113,7 +115,7 @@ impl Context<'_> {
         let history = plan.history.map(|h| h.to_string());
         let highest = plan.applied.highest();
         record_applied(
-            self.conn,
+            self.statements,
             &AppliedRecord {
                 version: migration.version(),
                 name: migration.name(),

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, params};
 
 use super::schema::{ensure_tables, read_table};
-use crate::db::Transaction;
+use crate::db::{Execute, Transaction};
 use crate::error::Error;
 
 /// What a history event records; see [`HistoryEntry`](crate::HistoryEntry).
@@ -61,23 +61,23 @@ pub(crate) struct EventRow<'a> {
 
 /// Appends a history event.
 pub(crate) fn insert_event(
-    conn: &Connection,
+    db: &(impl Execute + ?Sized),
     event: &EventRow<'_>,
     at: &str,
 ) -> rusqlite::Result<()> {
-    conn.prepare(
+    db.execute_sql(
         "INSERT INTO schema_migrations_history (event, version, name, checksum, at, execution_time_ms, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
+        params![
         event.event.as_str(),
         event.version,
         event.name,
         event.checksum,
         at,
-        event.execution_time_ms,
-        event.detail
-    ])?;
+            event.execution_time_ms,
+            event.detail
+        ],
+    )?;
     Ok(())
 }
 

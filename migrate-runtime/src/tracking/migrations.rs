@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::schema::{MIGRATIONS_TABLE, check_shape, read_table};
 use crate::checksum::RecordedChecksum;
+use crate::db::Execute;
 use crate::error::Error;
 
 /// One row of `schema_migrations`.
@@ -135,22 +136,22 @@ pub(crate) struct AppliedRecord<'a> {
 /// Inserts a `schema_migrations` row without a history event. The caller writes the event and
 /// the state in the same transaction.
 pub(crate) fn insert_row(
-    conn: &Connection,
+    db: &(impl Execute + ?Sized),
     record: &AppliedRecord<'_>,
     applied_at: &str,
 ) -> rusqlite::Result<()> {
-    conn.prepare(
+    db.execute_sql(
         "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, history_checksum)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
+        params![
         record.version,
         record.name,
         record.checksum,
         applied_at,
-        record.execution_time_ms,
-        record.history_checksum
-    ])?;
+            record.execution_time_ms,
+            record.history_checksum
+        ],
+    )?;
     Ok(())
 }
 

@@ -23,7 +23,7 @@ pub(crate) mod state;
 
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::db::Execute;
 
 pub(crate) use self::history::EventRow;
 pub use self::history::HistoryEvent;
@@ -35,15 +35,15 @@ pub(crate) use self::schema::{MIGRATIONS_TABLE, ensure_tables, table_exists};
 /// applied version and the history checksum of every applied migration), inside the
 /// migration's own transaction.
 pub(crate) fn record_applied(
-    conn: &Connection,
+    db: &(impl Execute + ?Sized),
     record: &AppliedRecord<'_>,
     state_version: i64,
     state_history: Option<&str>,
 ) -> rusqlite::Result<()> {
     let now = crate::clock::now_utc();
-    migrations::insert_row(conn, record, &now)?;
+    migrations::insert_row(db, record, &now)?;
     history::insert_event(
-        conn,
+        db,
         &EventRow {
             event: HistoryEvent::Applied,
             version: Some(record.version),
@@ -54,7 +54,7 @@ pub(crate) fn record_applied(
         },
         &now,
     )?;
-    state::set_state(conn, state_version, state_history)
+    state::set_state(db, state_version, state_history)
 }
 
 /// A duration as the tables record it (`execution_time_ms`): whole milliseconds.

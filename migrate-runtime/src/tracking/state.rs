@@ -4,7 +4,7 @@
 use migrate_rules::Checksum;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::db::is_missing_table;
+use crate::db::{Execute, is_missing_table};
 
 /// True when the state row says the database is verified at `latest` with the history
 /// checksum `expected`. This is the whole up-to-date check: one statement, one row, no
@@ -49,12 +49,14 @@ pub(crate) fn verified_history(conn: &Connection) -> rusqlite::Result<Option<Che
 /// Writes the state row and marks it verified: called after this library's own writes to
 /// `schema_migrations`, in the same transaction.
 pub(crate) fn set_state(
-    conn: &Connection,
+    db: &(impl Execute + ?Sized),
     version: i64,
     history_checksum: Option<&str>,
 ) -> rusqlite::Result<()> {
-    conn.prepare("UPDATE schema_migrations_state SET version = ?1, history_checksum = ?2, verified = 1 WHERE id = 1")?
-        .execute(params![version, history_checksum])?;
+    db.execute_sql(
+        "UPDATE schema_migrations_state SET version = ?1, history_checksum = ?2, verified = 1 WHERE id = 1",
+        params![version, history_checksum],
+    )?;
     Ok(())
 }
 
