@@ -4,11 +4,15 @@
 //! table. `demo migrate <subcommand>` is the full migration tool mounted under the
 //! application's own command line; its subcommands also work at the top level
 //! (`demo status`, `demo check`, `demo --json history`), as a tool built with `cli::main` has them.
+//! `demo serve` serves the HTTP admin under `/admin/migrations`.
 
-use std::path::Path;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use migrate_runtime::http::{self, AdminConfig};
 use migrate_runtime::{Migrations, cli, rusqlite::Connection};
 
 // `verify`: the compiler applies the set to an in-memory database (SQL errors, down files that
@@ -18,6 +22,12 @@ static MIGRATIONS: Migrations =
 
 /// Where the shop keeps its data when neither `--db` nor `MIGRATE_DB` says otherwise.
 const DEFAULT_DB: &str = "demo.db";
+
+/// Where `demo serve` mounts the HTTP admin.
+const ADMIN_PREFIX: &str = "/admin/migrations";
+
+/// The environment variable that holds the admin token.
+const TOKEN_VAR: &str = "MIGRATE_ADMIN_TOKEN";
 
 #[derive(Parser)]
 #[command(about = "A small bookshop that embeds its migrations")]
@@ -40,6 +50,13 @@ enum Command {
         #[command(subcommand)]
         command: Option<cli::Command>,
     },
+    /// Serve the HTTP admin (health, status, history, run, rollback, admin page) under
+    /// /admin/migrations; the token is read from MIGRATE_ADMIN_TOKEN.
+    Serve {
+        /// The address to listen on; loopback unless you say otherwise.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
     /// The same subcommands without the `migrate` prefix.
     #[command(flatten)]
     Tool(cli::Command),
@@ -50,6 +67,10 @@ fn main() -> ExitCode {
     match command {
         Some(Command::Migrate { command }) => {
             cli::run(&MIGRATIONS, cli::Args::from_parts(global, command))
+        }
+        Some(Command::Serve { addr }) => {
+            let db = global.db.unwrap_or_else(|| DEFAULT_DB.into());
+            serve(db, addr, global.quiet)
         }
         Some(Command::Tool(command)) => {
             cli::run(&MIGRATIONS, cli::Args::from_parts(global, Some(command)))
@@ -89,4 +110,90 @@ fn shop(db: &Path) -> Result<(), Box<dyn std::error::Error>> {
     );
     cli::print_status(&MIGRATIONS, &conn)?;
     Ok(())
+}
+
+/// `demo serve`: the shop's HTTP server, with the migration admin mounted under
+/// [`ADMIN_PREFIX`]. Runs until Ctrl-C.
+fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
+    if !quiet {
+        log::set_logger(&StderrLog).ok();
+        log::set_max_level(log::LevelFilter::Info);
+    }
+    let config = match AdminConfig::new(&db).token_from_env(TOKEN_VAR) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {TOKEN_VAR}: {e}; refusing to start");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !config.has_token() {
+        eprintln!(
+            "note: {TOKEN_VAR} is not set: the admin answers 403 on every route but /health; \
+             set it to a secret of at least {} characters to enable it",
+            http::MIN_TOKEN_LEN
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("error: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let bound = listener.local_addr().unwrap_or(addr);
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    axum::response::Redirect::to(&format!("{ADMIN_PREFIX}/"))
+                }),
+            )
+            .nest(ADMIN_PREFIX, http::router(&MIGRATIONS, config));
+        println!(
+            "serving {} on http://{bound}{ADMIN_PREFIX}/ (Ctrl-C stops)",
+            db.display()
+        );
+        let _ = std::io::stdout().flush();
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: the server stopped: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// The server's log: the admin's request lines and what the library logs, on standard error.
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Info
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("[{}] {}", record.level(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
 }
