@@ -152,16 +152,16 @@ fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
             }
         };
         let bound = listener.local_addr().unwrap_or(addr);
+        // The page is at the mount point itself; `/` and the mount point with a slash lead
+        // there.
+        let to_admin =
+            || axum::routing::get(|| async { axum::response::Redirect::to(ADMIN_PREFIX) });
         let app = axum::Router::new()
-            .route(
-                "/",
-                axum::routing::get(|| async {
-                    axum::response::Redirect::to(&format!("{ADMIN_PREFIX}/"))
-                }),
-            )
+            .route("/", to_admin())
+            .route(&format!("{ADMIN_PREFIX}/"), to_admin())
             .nest(ADMIN_PREFIX, http::router(&MIGRATIONS, config));
         println!(
-            "serving {} on http://{bound}{ADMIN_PREFIX}/ (Ctrl-C stops)",
+            "serving {} on http://{bound}{ADMIN_PREFIX} (Ctrl-C stops)",
             db.display()
         );
         let _ = std::io::stdout().flush();

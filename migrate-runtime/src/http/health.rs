@@ -6,7 +6,7 @@
 //! anything; its reasons are one line and never hold SQL.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::database::open_read;
 use super::problem::json;
 use super::{Admin, Shared};
-use crate::db::migrator_lock_is_held;
+use crate::db::{classify, migrator_lock_is_held};
 use crate::tracking::state::state_matches;
 use crate::{Error, MigrationState, Migrations, Status};
 
@@ -105,10 +105,11 @@ fn check(admin: &Admin) -> Health {
         Err(e) => return unreadable(&e, latest),
     };
     // The run's own fast path: one row says whether everything is applied and unchanged.
+    let since = Instant::now();
     match state_matches(&conn, latest, &migrations.history_checksum()) {
         Ok(true) => return Health::ready(latest, latest),
         Ok(false) => {}
-        Err(e) => return unreadable(&Error::from(e), latest),
+        Err(e) => return unreadable(&classify(&conn, e, None, since), latest),
     }
     match migrations.status(&conn) {
         Ok(status) => verdict(&status),
