@@ -168,6 +168,10 @@ fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
+        // Small JSON answers: no waiting for Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         match axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

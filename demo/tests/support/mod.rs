@@ -51,7 +51,14 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
+            axum::serve(
+                axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                }),
+                app,
+            )
+            .await
+            .unwrap();
         });
         Server {
             base: format!("http://{addr}{prefix}"),

@@ -92,34 +92,39 @@ fn check(admin: &Admin) -> Health {
     let latest = migrations.latest_version();
     let path = admin.config.database();
     if migrator_lock_is_held(path) {
-        return Health {
-            status: "migrating",
-            version: quick_version(migrations, path),
-            latest,
-            pending: None,
-            reason: Some("another migrator holds the migrator lock".to_owned()),
-        };
+        return migrating(migrations, path);
     }
     let conn = match open_read(path, READ_PATIENCE) {
         Ok(conn) => conn,
-        Err(e) => return unreadable(&e, latest),
+        Err(e) => return unreadable(&e, migrations, path),
     };
     // The run's own fast path: one row says whether everything is applied and unchanged.
     let since = Instant::now();
     match state_matches(&conn, latest, &migrations.history_checksum()) {
         Ok(true) => return Health::ready(latest, latest),
         Ok(false) => {}
-        Err(e) => return unreadable(&classify(&conn, e, None, since), latest),
+        Err(e) => return unreadable(&classify(&conn, e, None, since), migrations, path),
     }
     match migrations.status(&conn) {
         Ok(status) => verdict(&status),
-        Err(e) => unreadable(&e, latest),
+        Err(e) => unreadable(&e, migrations, path),
     }
 }
 
-/// The version, when it can be read at once (in WAL mode, while a migration runs).
+fn migrating(migrations: &Migrations, path: &Path) -> Health {
+    Health {
+        status: "migrating",
+        version: quick_version(migrations, path),
+        latest: migrations.latest_version(),
+        pending: None,
+        reason: Some("another migrator holds the migrator lock".to_owned()),
+    }
+}
+
+/// The version, when it can be read at once, without waiting for a lock (in WAL mode, while a
+/// migration runs).
 fn quick_version(migrations: &Migrations, path: &Path) -> Option<i64> {
-    let conn = open_read(path, Duration::from_millis(50)).ok()?;
+    let conn = open_read(path, Duration::ZERO).ok()?;
     migrations.current_version(&conn).ok()
 }
 
@@ -182,8 +187,14 @@ fn verdict(status: &Status) -> Health {
     Health::ready(status.current_version, latest)
 }
 
-/// An error reading the database, in one line without SQL (the details go to the log).
-fn unreadable(error: &Error, latest: i64) -> Health {
+/// An error reading the database, in one line without SQL (the details go to the log). A
+/// lock held by a migrator that started after the first look at the migrator lock is
+/// `migrating`.
+fn unreadable(error: &Error, migrations: &Migrations, path: &Path) -> Health {
+    let latest = migrations.latest_version();
+    if matches!(error, Error::Locked { .. }) && migrator_lock_is_held(path) {
+        return migrating(migrations, path);
+    }
     log::warn!("health: cannot read the database: {error}");
     let reason = match error {
         Error::Locked { .. } => "the database is locked by another connection".to_owned(),
