@@ -228,7 +228,6 @@ fn only_the_bearer_header_authenticates_and_failures_are_401_with_www_authentica
     db.at(&DEMO, 7);
     let before = db.dump();
     let server = Server::start(&DEMO, db.config());
-    let wrong = "test-token-0123456789abcdeF";
     let bearer = format!("Bearer {TOKEN}");
     let cookie = format!("token={TOKEN}; admin_token={TOKEN}");
     let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
@@ -272,7 +271,6 @@ fn only_the_bearer_header_authenticates_and_failures_are_401_with_www_authentica
             assert_eq!(answer.json()["error"], "unauthorized");
         }
     }
-    let _ = wrong;
     // A very long token.
     let long = format!("Bearer {}", "x".repeat(100_000));
     let answer = request(
@@ -554,7 +552,7 @@ fn rollback_rolls_back_the_version_and_everything_above_after_a_backup() {
     assert_eq!(db.version(&DEMO), 3);
     // The backup is named, beside the database, and holds the database as it was.
     let backup = std::path::PathBuf::from(body["backup"].as_str().unwrap());
-    assert_eq!(db.other_files(), [backup.clone()]);
+    assert_eq!(db.other_files(), std::slice::from_ref(&backup));
     assert!(
         backup
             .file_name()

@@ -36,7 +36,7 @@ struct Body {
     error: &'static str,
     message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    failure: Option<Failure>,
+    failure: Option<Box<Failure>>,
 }
 
 /// What a failed migration (or down file) adds.
@@ -138,7 +138,7 @@ impl From<Error> for Problem {
             log::warn!("{message}");
         }
         let mut problem = Problem::new(status, kind, message);
-        problem.body.failure = failure(&error);
+        problem.body.failure = failure(&error).map(Box::new);
         problem
     }
 }
