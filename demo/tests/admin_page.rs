@@ -85,6 +85,11 @@ fn the_admin_page_in_a_real_browser() -> Result<()> {
             .headless(true)
             .sandbox(false)
             .window_size(Some((1280, 1100)))
+            // Containers have a small /dev/shm and no GPU.
+            .args(vec![
+                std::ffi::OsStr::new("--disable-dev-shm-usage"),
+                std::ffi::OsStr::new("--disable-gpu"),
+            ])
             .idle_browser_timeout(Duration::from_secs(60))
             .build()?,
     )?;
