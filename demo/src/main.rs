@@ -6,6 +6,7 @@
 //! (`demo status`, `demo check`, `demo --json history`), as a tool built with `cli::main` has them.
 //! `demo serve` serves the HTTP admin under `/admin/migrations`.
 
+use std::future::Future as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -165,8 +166,20 @@ fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
             db.display()
         );
         let _ = std::io::stdout().flush();
+        // Ctrl-C or SIGTERM: stop accepting, let running requests (a run, a rollback) finish.
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+            let mut terminate = std::pin::pin!(terminated());
+            std::future::poll_fn(|cx| {
+                if interrupt.as_mut().poll(cx).is_ready() || terminate.as_mut().poll(cx).is_ready()
+                {
+                    std::task::Poll::Ready(())
+                } else {
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            eprintln!("stopping: waiting for running requests to finish");
         };
         // Small JSON answers: no waiting for Nagle's algorithm.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -183,6 +196,19 @@ fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
             }
         }
     })
+}
+
+/// Resolves when the process receives SIGTERM (never where there is no such signal).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            terminate.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
 }
 
 /// The server's log: the admin's request lines and what the library logs, on standard error.

@@ -852,8 +852,18 @@ fn demo_serve_mounts_the_admin_under_admin_migrations() {
     let (mut child, url) = demo_serve(dir.path(), None);
     assert_eq!(get(&format!("{url}/status"), Some(TOKEN)).status, 403);
     assert_eq!(get(&format!("{url}/health"), None).status, 200);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM stops it cleanly.
+    #[cfg(unix)]
+    {
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        assert!(child.wait().unwrap().success());
+    }
+    #[cfg(not(unix))]
+    {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 }
 
 #[test]
