@@ -291,6 +291,12 @@ type Shared = Arc<Admin>;
 /// The handlers need a tokio runtime (they use `spawn_blocking` and timers), which
 /// `axum::serve` provides.
 pub fn router(migrations: &'static Migrations, config: AdminConfig) -> Router {
+    if config.token.is_none() {
+        log::warn!(
+            "the migration admin of `{}` is disabled (no admin token): every route but /health answers 403",
+            config.database.display()
+        );
+    }
     let body_limit = config.body_limit;
     let shared: Shared = Arc::new(Admin {
         migrations,
