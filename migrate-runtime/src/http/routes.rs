@@ -103,9 +103,9 @@ impl RunOptions {
             match key.as_str() {
                 "dry_run" if !seen_dry_run => {
                     seen_dry_run = true;
-                    options.dry_run = match value.as_str() {
-                        "true" | "1" | "" => true,
-                        "false" | "0" => false,
+                    options.dry_run = match value.to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" | "" => true,
+                        "false" | "0" | "no" => false,
                         _ => {
                             return Err(Problem::bad_request(format!(
                                 "dry_run must be true or false, not `{}`",
@@ -382,6 +382,8 @@ mod tests {
             "percent-encoded"
         );
         assert_eq!(parse("dry_run=false").map(|o| o.dry_run), Ok(false));
+        assert_eq!(parse("dry_run=True").map(|o| o.dry_run), Ok(true));
+        assert_eq!(parse("dry_run").map(|o| o.dry_run), Ok(true));
         for bad in [
             "dry_run=maybe",
             "target=-1",
