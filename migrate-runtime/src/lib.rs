@@ -39,6 +39,10 @@ mod clock;
 mod compare;
 mod db;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(any(feature = "cli", feature = "http"))]
+mod json;
 mod migrations;
 mod ops;
 mod run;
@@ -52,8 +56,8 @@ pub use crate::checksum::RecordedChecksum;
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
-    HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackReport, Status,
-    StatusCounts, VerifyOptions, VerifyReport,
+    HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackOptions, RollbackReport,
+    Status, StatusCounts, VerifyOptions, VerifyReport,
 };
 /// The failures and lints of [`Migrations::verify_in_memory`].
 pub mod verify {

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use migrate_runtime::rusqlite::{self, Connection};
-use migrate_runtime::{BackupTarget, Error, HistoryEvent, MigrationState, Migrations};
+use migrate_runtime::{
+    BackupTarget, Error, HistoryEvent, MigrationState, Migrations, RollbackOptions,
+};
 use migrate_test_kit::{Db, rows_of, user_dump as dump, user_version};
 
 /// A set of three migrations; `down` says which versions get a down file.
@@ -561,4 +563,67 @@ fn restore_refuses_a_missing_file_and_a_file_that_is_not_a_database() {
     );
     assert_eq!(everything(&conn), before);
     assert!(Path::new(&junk).exists());
+}
+
+/// The migrator lock file of `db`, held as another migrator would hold it.
+fn hold_migrator_lock(db: &Db) -> std::fs::File {
+    let lock =
+        std::fs::File::create(migrate_test_kit::with_suffix(&db.path, ".migrate-lock")).unwrap();
+    lock.lock().unwrap();
+    lock
+}
+
+#[test]
+fn rollback_with_a_backup_writes_it_after_the_checks_and_names_it() {
+    let set = shop(&[2, 3]);
+    let db = database();
+    let mut conn = db.open();
+    set.run(&mut conn).unwrap();
+    let at_3 = everything(&conn);
+
+    // A refused rollback writes no backup.
+    let backup = db.dir.path().join("before.db");
+    let options = RollbackOptions::new().backup(BackupTarget::Path(backup.clone()));
+    assert!(matches!(
+        set.rollback_to_with(&mut conn, 0, &options),
+        Err(Error::MissingDown(_))
+    ));
+    assert!(!backup.exists());
+    // Nothing to roll back: no backup either.
+    let report = set.rollback_to_with(&mut conn, 3, &options).unwrap();
+    assert_eq!((report.backup, report.rolled_back.len()), (None, 0));
+    assert!(!backup.exists());
+
+    let report = set.rollback_to_with(&mut conn, 1, &options).unwrap();
+    assert_eq!(report.backup.as_deref(), Some(backup.as_path()));
+    assert_eq!(report.current_version, 1);
+    assert_eq!(everything(&Connection::open(&backup).unwrap()), at_3);
+}
+
+#[test]
+fn lock_timeouts_give_up_on_another_migrator_with_locked() {
+    let set = shop(&[1, 2, 3]);
+    let db = database();
+    let mut conn = db.open();
+    set.runner().target(2).run(&mut conn).unwrap();
+    let before = everything(&conn);
+    let lock = hold_migrator_lock(&db);
+    let patience = std::time::Duration::from_millis(200);
+
+    let started = std::time::Instant::now();
+    let error = set
+        .runner()
+        .lock_timeout(patience)
+        .run(&mut conn)
+        .unwrap_err();
+    assert!(matches!(error, Error::Locked { .. }), "{error:?}");
+    assert!(started.elapsed() >= patience);
+    let options = RollbackOptions::new().lock_timeout(patience);
+    let error = set.rollback_to_with(&mut conn, 0, &options).unwrap_err();
+    assert!(matches!(error, Error::Locked { .. }), "{error:?}");
+    assert_eq!(everything(&conn), before);
+
+    drop(lock);
+    set.runner().lock_timeout(patience).run(&mut conn).unwrap();
+    assert_eq!(set.current_version(&conn).unwrap(), 3);
 }

@@ -172,7 +172,6 @@
 mod args; // the clap types
 mod commands; // one function per subcommand
 mod error; // CliError: why a subcommand failed, and its exit code
-mod json; // one type per `--json` document
 mod output; // colours, tables, progress lines
 
 use std::path::Path;

@@ -12,8 +12,8 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Seek, Write};
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -32,6 +32,15 @@ impl MigratorLock {
     /// cannot be created (a read-only directory), SQLite's own lock still guarantees
     /// exactly-once application; only the queueing is lost, and that is logged.
     pub(crate) fn acquire(conn: &Connection) -> Result<Self, Error> {
+        Self::acquire_within(conn, None)
+    }
+
+    /// As [`MigratorLock::acquire`], but gives up with [`Error::Locked`] when another migrator
+    /// still holds the lock after `patience` (`None`: waits as long as it works).
+    pub(crate) fn acquire_within(
+        conn: &Connection,
+        patience: Option<Duration>,
+    ) -> Result<Self, Error> {
         let Some(path) = lock_path(conn) else {
             return Ok(MigratorLock { _file: None });
         };
@@ -63,10 +72,13 @@ impl MigratorLock {
                         .map_or("pid unknown".to_owned(), |pid| format!("pid {pid}"))
                 );
                 let waited = Instant::now();
-                file.lock().map_err(|source| Error::MigratorLock {
-                    path: path.clone(),
-                    source,
-                })?;
+                match patience {
+                    None => file.lock().map_err(|source| Error::MigratorLock {
+                        path: path.clone(),
+                        source,
+                    })?,
+                    Some(patience) => wait_for(&file, &path, waited, patience)?,
+                }
                 log::info!("the other migrator finished after {:.1?}", waited.elapsed());
             }
             Err(TryLockError::Error(e)) => {
@@ -86,10 +98,52 @@ impl MigratorLock {
     }
 }
 
+/// Polls the lock until it is free or `patience` has passed since `since`.
+fn wait_for(file: &File, path: &Path, since: Instant, patience: Duration) -> Result<(), Error> {
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if since.elapsed() < patience => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::WouldBlock) => {
+                log::info!(
+                    "another migrator still holds `{}` after {:.1?}; giving up",
+                    path.display(),
+                    since.elapsed()
+                );
+                return Err(Error::Locked {
+                    waited: since.elapsed(),
+                    migration: None,
+                });
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(Error::MigratorLock {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+/// True when another migrator holds the migrator lock of the database file `db` right now.
+/// Never waits and never creates the lock file; the lock is released again at once when it
+/// was free.
+pub(crate) fn is_held(db: &Path) -> bool {
+    let Ok(file) = File::open(lock_path_of(db)) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+}
+
 fn lock_path(conn: &Connection) -> Option<PathBuf> {
-    database_path(conn).map(|db| {
-        let mut name = db.into_os_string();
-        name.push(".migrate-lock");
-        PathBuf::from(name)
-    })
+    database_path(conn).map(|db| lock_path_of(&db))
+}
+
+fn lock_path_of(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    PathBuf::from(name)
 }

@@ -15,6 +15,6 @@ mod verify;
 
 pub use self::history::HistoryEntry;
 pub use self::repair::RepairReport;
-pub use self::rollback::RollbackReport;
+pub use self::rollback::{RollbackOptions, RollbackReport};
 pub use self::status::{MigrationState, MigrationStatus, Status, StatusCounts};
 pub use self::verify::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};

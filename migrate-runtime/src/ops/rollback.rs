@@ -4,11 +4,13 @@
 //! before anything runs; then each down file commits in one transaction with the deletion of
 //! its row, its `rolled_back` event, the state row and `user_version`.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use migrate_rules::Checksum;
 use rusqlite::Connection;
 
+use crate::backup::{self, BackupTarget};
 use crate::clock;
 use crate::compare::compare;
 use crate::db::{
@@ -31,6 +33,50 @@ pub struct RollbackReport {
     pub rolled_back: Vec<AppliedMigration>,
     /// The highest applied version afterwards.
     pub current_version: i64,
+    /// The backup written before anything was rolled back, when
+    /// [`RollbackOptions::backup`] asked for one and anything was to be rolled back.
+    pub backup: Option<PathBuf>,
+}
+
+/// Options of [`Migrations::rollback_to_with`].
+///
+/// ```
+/// use std::time::Duration;
+/// use migrate_runtime::{BackupTarget, RollbackOptions};
+///
+/// let options = RollbackOptions::new()
+///     .backup(BackupTarget::Beside)
+///     .lock_timeout(Duration::from_secs(5));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RollbackOptions {
+    backup: Option<BackupTarget>,
+    lock_timeout: Option<Duration>,
+}
+
+impl RollbackOptions {
+    /// No backup, and no limit on waiting for another migrator: what
+    /// [`Migrations::rollback_to`] does.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes a consistent copy of the database with SQLite's online backup API once every
+    /// check has passed and before the first down file runs (only when anything is to be
+    /// rolled back). [`RollbackReport::backup`] names the file.
+    pub fn backup(mut self, target: BackupTarget) -> Self {
+        self.backup = Some(target);
+        self
+    }
+
+    /// Gives up with [`Error::Locked`] when another migrator still holds the migrator lock
+    /// after `timeout`, as [`Runner::lock_timeout`](crate::Runner::lock_timeout) does.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
 }
 
 impl Migrations {
@@ -75,17 +121,48 @@ impl Migrations {
         conn: &mut Connection,
         version: i64,
     ) -> Result<RollbackReport, Error> {
+        self.rollback_to_with(conn, version, &RollbackOptions::new())
+    }
+
+    /// [`Migrations::rollback_to`] with options: a backup before the first down file, a limit
+    /// on waiting for another migrator.
+    ///
+    /// ```
+    /// use migrate_runtime::{rusqlite::Connection, BackupTarget, Migrations, RollbackOptions};
+    ///
+    /// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let mut conn = Connection::open(dir.path().join("app.db"))?;
+    /// MIGRATIONS.run(&mut conn)?;
+    /// let options = RollbackOptions::new().backup(BackupTarget::Beside);
+    /// let report = MIGRATIONS.rollback_to_with(&mut conn, 1, &options)?;
+    /// assert!(report.backup.unwrap().is_file());
+    /// assert_eq!(report.current_version, 1);
+    /// # Ok::<(), migrate_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Migrations::rollback_to`]; [`Error::Backup`] when the backup cannot be written
+    /// (nothing was rolled back); [`Error::Locked`] when another migrator outlasts the lock
+    /// timeout.
+    pub fn rollback_to_with(
+        &self,
+        conn: &mut Connection,
+        version: i64,
+        options: &RollbackOptions,
+    ) -> Result<RollbackReport, Error> {
         if version < 0 {
             return Err(Error::InvalidVersion {
                 requested: version,
                 reason: "versions start at 0 (roll back everything)".to_owned(),
             });
         }
-        let _lock = MigratorLock::acquire(conn)?;
+        let _lock = MigratorLock::acquire_within(conn, options.lock_timeout)?;
         // Turned back on when dropped, whatever the outcome.
         let foreign_keys = foreign_keys_on(conn)?;
         let _foreign_keys_off = ForeignKeysOff::new(conn, foreign_keys)?;
-        self.rollback_locked(conn, version, foreign_keys)
+        self.rollback_locked(conn, version, foreign_keys, options)
     }
 
     fn rollback_locked(
@@ -93,14 +170,26 @@ impl Migrations {
         conn: &Connection,
         target: i64,
         foreign_keys: bool,
+        options: &RollbackOptions,
     ) -> Result<RollbackReport, Error> {
-        let tx = Transaction::immediate(conn, None)?;
+        let mut tx = Transaction::immediate(conn, None)?;
         let mut remaining = classified(conn, read_applied)?;
-        let versions = self.check_rollback(&remaining, target)?;
+        let mut versions = self.check_rollback(&remaining, target)?;
+        let mut backup_file = None;
+        if let Some(backup) = options.backup.as_ref().filter(|_| !versions.is_empty()) {
+            // The backup reads committed data only: release the write lock while it is taken,
+            // then check again (the migrator lock keeps other migrators out meanwhile).
+            drop(tx);
+            backup_file = Some(backup::write_before(conn, backup, remaining.highest())?);
+            tx = Transaction::immediate(conn, None)?;
+            remaining = classified(conn, read_applied)?;
+            versions = self.check_rollback(&remaining, target)?;
+        }
         let mirror = user_version(conn)? == remaining.highest();
         let mut report = RollbackReport {
             rolled_back: Vec::new(),
             current_version: remaining.highest(),
+            backup: backup_file,
         };
         // The checks' transaction is still open: the first down file runs in it.
         let mut tx = Some(tx);

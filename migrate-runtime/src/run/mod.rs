@@ -83,6 +83,7 @@ pub struct Runner<'m> {
     tolerance: Tolerance,
     retry_failed: bool,
     foreign_key_check: ForeignKeyCheck,
+    lock_timeout: Option<Duration>,
     code: BTreeMap<i64, Box<CodeStep>>,
     observer: Option<Box<Observer<'m>>>,
 }
@@ -101,6 +102,7 @@ impl fmt::Debug for Runner<'_> {
             .field("allow_holes", &self.tolerance.holes)
             .field("retry_failed", &self.retry_failed)
             .field("foreign_key_check", &self.foreign_key_check)
+            .field("lock_timeout", &self.lock_timeout)
             .field("code", &self.code.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -130,6 +132,7 @@ impl Migrations {
             tolerance: Tolerance::default(),
             retry_failed: false,
             foreign_key_check: ForeignKeyCheck::Affected,
+            lock_timeout: None,
             code: BTreeMap::new(),
             observer: None,
         }
@@ -212,6 +215,26 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// Gives up with [`Error::Locked`] when another migrator (another process, or another
+    /// thread with its own connection) still holds the migrator lock after `timeout`. By
+    /// default a run waits for it as long as it works: a follower never fails while the leader
+    /// makes progress. Servers that must answer in bounded time set a timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_runtime::{rusqlite::Connection, Migrations};
+    ///
+    /// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+    ///
+    /// let mut conn = Connection::open_in_memory()?;
+    /// MIGRATIONS.runner().lock_timeout(Duration::from_secs(5)).run(&mut conn)?;
+    /// # Ok::<(), migrate_runtime::Error>(())
+    /// ```
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
     /// Attaches Rust code to a migration: it runs inside that migration's transaction, after
     /// its SQL, for data changes SQL cannot express. An error rolls the migration back.
     ///
@@ -263,7 +286,8 @@ impl<'m> Runner<'m> {
     /// - [`Error::Incomplete`], [`Error::IncompleteEdited`]: a no-transaction migration stopped
     ///   earlier and cannot be resumed as it is.
     /// - [`Error::Locked`], [`Error::ReadOnly`], [`Error::NotADatabase`],
-    ///   [`Error::TrackingTable`], [`Error::Sqlite`]: the database cannot be migrated.
+    ///   [`Error::TrackingTable`], [`Error::Sqlite`]: the database cannot be migrated
+    ///   ([`Error::Locked`] also when another migrator outlasts [`Runner::lock_timeout`]).
     /// - [`Error::InvalidVersion`]: a target outside `0..=latest`, up to date or not.
     pub fn run(mut self, conn: &mut Connection) -> Result<Report, Error> {
         let latest = self.migrations.latest_version();
@@ -287,7 +311,7 @@ impl<'m> Runner<'m> {
             Ok(false) | Err(Error::Locked { .. }) => {}
             Err(e) => return Err(e),
         }
-        let _lock = MigratorLock::acquire(conn)?;
+        let _lock = MigratorLock::acquire_within(conn, self.lock_timeout)?;
         // Another process may have finished the work while this one waited for the lock.
         if self.is_up_to_date(conn)? {
             return Ok(self.empty_report());

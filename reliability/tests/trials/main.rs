@@ -11,7 +11,10 @@ mod common;
 mod concurrent;
 mod crash;
 mod fuzz;
+mod http_load;
+mod http_security;
 mod lock_holder;
+mod web;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -48,13 +51,15 @@ fn main() -> ExitCode {
         migrator: env!("CARGO_BIN_EXE_migrator"),
         workspace: migrate_test_kit::workspace_root(),
     };
-    let families: [(&'static str, Family); 6] = [
+    let families: [(&'static str, Family); 8] = [
         ("crash", crash::run),
         ("concurrent", concurrent::run),
         ("lock_holder", lock_holder::run),
         ("bad_input_runtime", bad_runtime::run),
         ("bad_input_compile", bad_compile::run),
         ("fuzz", fuzz::run),
+        ("http_security", http_security::run),
+        ("http_load", http_load::run),
     ];
     let started = Instant::now();
     let mut lines = Vec::new();

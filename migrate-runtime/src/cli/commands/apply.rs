@@ -7,8 +7,8 @@ use super::database::Database;
 use super::prompt::ask;
 use crate::cli::args::ApplyArgs;
 use crate::cli::error::CliError;
-use crate::cli::json;
 use crate::cli::output::{Ui, plural};
+use crate::json;
 use crate::{BackupTarget, MigrationState, Migrations, Report};
 
 pub(super) fn apply(

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use migrate_rules::name;
 
 use crate::cli::error::CliError;
-use crate::cli::json;
 use crate::cli::output::{Color, Ui};
+use crate::json;
 
 pub(super) fn new_migration(
     description: &str,

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use super::database::Database;
 use crate::cli::error::CliError;
-use crate::cli::json::{self, CheckResult};
 use crate::cli::output::{Ui, list, plural};
+use crate::json::{self, CheckResult};
 use crate::{MigrationState, Migrations, Status};
 
 pub(super) fn status(

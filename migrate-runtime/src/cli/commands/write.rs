@@ -8,8 +8,8 @@ use super::database::Database;
 use super::prompt::confirm;
 use crate::Migrations;
 use crate::cli::error::CliError;
-use crate::cli::json;
 use crate::cli::output::{Color, Ui, ms, plural};
+use crate::json;
 
 pub(super) fn rollback(
     migrations: &Migrations,
@@ -39,11 +39,7 @@ pub(super) fn rollback(
         );
     }
     if ui.json {
-        ui.json_out(&json::Rollback {
-            current_version: report.current_version,
-            database: &db.shown,
-            rolled_back: report.rolled_back.iter().map(json::Applied::from).collect(),
-        });
+        ui.json_out(&json::Rollback::new(&db.shown, &report));
     } else if !report.rolled_back.is_empty() {
         ui.say(format_args!(
             "rolled back {} migration{}; the database is at version {}",

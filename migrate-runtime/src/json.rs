@@ -1,6 +1,8 @@
-//! The `--json` documents: one type per shape, borrowed from the library's reports.
+//! The JSON documents of the CLI (`--json`) and of the HTTP admin: one type per shape,
+//! borrowed from the library's reports. Where both have a document (status, history, a run, a
+//! rollback) it is the same type, so the two cannot drift apart.
 //!
-//! The shapes are a promise to monitoring scripts (see the [module docs](super)), so they are
+//! The shapes are a promise to monitoring scripts (see the `cli` module docs), so they are
 //! written out here rather than derived from the library's types: a field renamed in the
 //! library cannot change them.
 //!
@@ -8,6 +10,9 @@
 //! report; every other shape was first written through `serde_json::Value`, whose keys come
 //! out sorted, so their fields are declared alphabetically to keep each document
 //! byte-for-byte the same.
+
+// Each front end uses its own part of the shapes.
+#![cfg_attr(not(all(feature = "cli", feature = "http")), allow(dead_code))]
 
 use std::path::Path;
 
@@ -269,9 +274,24 @@ impl<'a> From<&'a crate::MigrationRef> for MigrationRef<'a> {
 /// `rollback`.
 #[derive(Serialize)]
 pub(crate) struct Rollback<'a> {
+    /// The backup written first (the HTTP admin's rollback); absent when none was asked for,
+    /// so the CLI's document keeps its bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
     pub current_version: i64,
     pub database: &'a str,
     pub rolled_back: Vec<Applied<'a>>,
+}
+
+impl<'a> Rollback<'a> {
+    pub(crate) fn new(database: &'a str, report: &'a crate::RollbackReport) -> Self {
+        Rollback {
+            backup: report.backup.as_deref().map(display),
+            current_version: report.current_version,
+            database,
+            rolled_back: report.rolled_back.iter().map(Applied::from).collect(),
+        }
+    }
 }
 
 /// `baseline`.

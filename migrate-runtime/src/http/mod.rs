@@ -1,0 +1,335 @@
+//! The HTTP admin (feature `http`): health, status, history, run, dry run and rollback of one
+//! database over HTTP, and an admin page, as an [`axum::Router`] the application mounts under
+//! any prefix of its own app.
+//!
+//! ```no_run
+//! use migrate_runtime::http::{AdminConfig, router};
+//!
+//! static MIGRATIONS: migrate_runtime::Migrations =
+//!     migrate_runtime::embed_migrations!("tests/doc_migrations");
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A token of at least 16 characters; without one every route but /health answers 403.
+//! let config = AdminConfig::new("app.db").token_from_env("MIGRATE_ADMIN_TOKEN")?;
+//! let app: axum::Router = axum::Router::new()
+//!     // .route("/", ...) the application's own routes
+//!     .nest("/admin/migrations", router(&MIGRATIONS, config));
+//! // axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?, app).await?;
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Routes
+//! Relative to the mount point. Every answer but the page is JSON; the documents of status,
+//! history, a run and a rollback are the CLI's `--json` documents (see the `cli` module).
+//!
+//! | route | auth | answers |
+//! |---|---|---|
+//! | `GET /health` | none | `200 {"status":"ready","version":V,"latest":L}` when up to date; `503` with `"status"` `"pending"` (and `"pending"`: the count), `"migrating"` (another migrator holds the migrator lock) or `"error"` (drift, an unknown applied version, a hole, a failed no-transaction migration, an unreadable or locked database; `"reason"`: one line, never SQL). Within one second, always. |
+//! | `GET /status` | bearer | the `status` document |
+//! | `GET /history` | bearer | the `history` document |
+//! | `POST /run[?dry_run=true][&target=N]` | bearer | `200` with the `apply` document (a dry run: what would be applied, the database unchanged); `422` when a migration fails; `409` when another migrator holds the lock past the busy timeout, or the history does not match this build |
+//! | `POST /rollback/{version}` | bearer | rolls back `{version}` and every applied migration above it (the database ends at `{version} - 1`) after a backup beside the database (unless turned off); `200` with the `rollback` document and `"backup"`; `400` for a version that is not a number from 1; `409` when it is not applied, a migration in range has no down file or has changed, or the lock cannot be had |
+//! | `GET /` | none, but a configured token | the admin page: one HTML file, no external assets; it asks for the token, keeps it in the tab's `sessionStorage` and sends it as a header |
+//!
+//! Errors are `{"error": "<kind>", "message": "<one sentence>"}`; a failed migration (`422`)
+//! adds `version`, `file`, `statement_index`, `line` (`null` when the failure is not a
+//! statement's), `sqlite_message` and `applied` (versions this call applied before it).
+//!
+//! # Security
+//! - Only `Authorization: Bearer <token>` authenticates; a token in the query string or in a
+//!   cookie is ignored. The comparison is in constant time (SHA-256 digests compared with
+//!   `subtle`). A missing or wrong token is `401` with `WWW-Authenticate: Bearer`.
+//! - Without a token every route but `/health` is `403`, saying how to enable the admin; a
+//!   token shorter than [`MIN_TOKEN_LEN`] characters is refused by [`AdminConfig::token`], so
+//!   a server cannot start with it.
+//! - Request bodies are capped ([`AdminConfig::body_limit`], `413` beyond); unknown routes are
+//!   `404`, wrong methods `405`, both JSON.
+//! - Every request is logged through `log` (method, path, status, time): never the query
+//!   string or a header, so never a token.
+//! - Responses carry `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`,
+//!   `Referrer-Policy: no-referrer` and `X-Frame-Options: DENY`; the page a
+//!   `Content-Security-Policy` that allows no source but itself.
+//!
+//! SQLite work runs on tokio's blocking threads (`spawn_blocking`), one connection per request,
+//! with the configured busy timeout; runs and rollbacks wait for another migrator at most as
+//! long, then answer `409`. Runs serialise on the migrator lock as they do between processes,
+//! so two concurrent runs apply each migration exactly once.
+
+mod auth;
+mod database;
+mod health;
+mod problem;
+mod routes;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+
+use crate::Migrations;
+
+/// The shortest admin token [`AdminConfig::token`] accepts.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// What the admin needs: the database file, the admin token, and how it runs.
+///
+/// ```
+/// use std::time::Duration;
+/// use migrate_runtime::http::AdminConfig;
+///
+/// let config = AdminConfig::new("app.db")
+///     .token("correct-horse-battery-staple")?
+///     .busy_timeout(Duration::from_secs(2))
+///     .backup_before_rollback(true);
+/// assert!(config.has_token());
+/// // Too short: refused, so a server cannot start with it.
+/// assert!(AdminConfig::new("app.db").token("hunter2").is_err());
+/// # Ok::<(), migrate_runtime::http::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct AdminConfig {
+    database: PathBuf,
+    token: Option<auth::Token>,
+    backup_before_rollback: bool,
+    busy_timeout: Duration,
+    body_limit: usize,
+}
+
+impl fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("database", &self.database)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("backup_before_rollback", &self.backup_before_rollback)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+/// Why [`AdminConfig::token`] refused a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The token has fewer than [`MIN_TOKEN_LEN`] characters.
+    #[error(
+        "the admin token has {length} characters; it needs at least {MIN_TOKEN_LEN} (for example the output of `openssl rand -hex 24`)"
+    )]
+    TokenTooShort {
+        /// How many characters it has.
+        length: usize,
+    },
+    /// The token holds a character that cannot travel in an HTTP header as it is (a space, a
+    /// control character or non-ASCII).
+    #[error("the admin token may hold only visible ASCII characters (no spaces)")]
+    TokenNotPrintable,
+}
+
+impl AdminConfig {
+    /// The admin of the database file `database`, without a token (every route but `/health`
+    /// answers 403 until one is set), with a backup before each rollback, a busy timeout of
+    /// 5 s and request bodies capped at 16 KiB.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db");
+    /// assert!(!config.has_token());
+    /// ```
+    pub fn new(database: impl Into<PathBuf>) -> Self {
+        AdminConfig {
+            database: database.into(),
+            token: None,
+            backup_before_rollback: true,
+            busy_timeout: Duration::from_secs(5),
+            body_limit: 16 * 1024,
+        }
+    }
+
+    /// Sets the admin token that requests must present as `Authorization: Bearer <token>`.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db")
+    ///     .token("0123456789abcdef0123")?;
+    /// # Ok::<(), migrate_runtime::http::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::TokenTooShort`] under [`MIN_TOKEN_LEN`] characters,
+    /// [`ConfigError::TokenNotPrintable`] for spaces, control characters and non-ASCII.
+    pub fn token(mut self, token: impl AsRef<str>) -> Result<Self, ConfigError> {
+        self.token = Some(auth::Token::new(token.as_ref())?);
+        Ok(self)
+    }
+
+    /// Sets the token from the environment variable `var`; when it is unset or empty the
+    /// admin stays disabled (403 on every route but `/health`).
+    ///
+    /// ```no_run
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db")
+    ///     .token_from_env("MIGRATE_ADMIN_TOKEN")?;
+    /// # Ok::<(), migrate_runtime::http::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`AdminConfig::token`].
+    pub fn token_from_env(self, var: &str) -> Result<Self, ConfigError> {
+        match std::env::var(var) {
+            Ok(token) if !token.is_empty() => self.token(token),
+            _ => Ok(self),
+        }
+    }
+
+    /// Whether `POST /rollback/{version}` writes a backup beside the database first
+    /// (`<db>.before-v<current>-<UTC timestamp>`, named in the response). Default `true`.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db").backup_before_rollback(false);
+    /// assert!(!config.backs_up_before_rollback());
+    /// ```
+    pub fn backup_before_rollback(mut self, backup: bool) -> Self {
+        self.backup_before_rollback = backup;
+        self
+    }
+
+    /// How long a request waits for SQLite's lock, and a run or rollback for another
+    /// migrator, before answering 409. Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db")
+    ///     .busy_timeout(Duration::from_millis(500));
+    /// assert_eq!(config.busy_timeout_duration(), Duration::from_millis(500));
+    /// ```
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The largest request body accepted, in bytes (413 beyond). Default 16 KiB; no route
+    /// reads a body.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db").body_limit(1024);
+    /// # let _ = config;
+    /// ```
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The database file.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db");
+    /// assert_eq!(config.database(), std::path::Path::new("app.db"));
+    /// ```
+    pub fn database(&self) -> &Path {
+        &self.database
+    }
+
+    /// True when a token is set, that is when the admin is enabled.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db");
+    /// assert!(!config.has_token());
+    /// ```
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Whether a rollback backs the database up first.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db");
+    /// assert!(config.backs_up_before_rollback());
+    /// ```
+    pub fn backs_up_before_rollback(&self) -> bool {
+        self.backup_before_rollback
+    }
+
+    /// The busy timeout.
+    ///
+    /// ```
+    /// let config = migrate_runtime::http::AdminConfig::new("app.db");
+    /// assert_eq!(config.busy_timeout_duration().as_secs(), 5);
+    /// ```
+    pub fn busy_timeout_duration(&self) -> Duration {
+        self.busy_timeout
+    }
+}
+
+/// What every handler shares.
+struct Admin {
+    migrations: &'static Migrations,
+    config: AdminConfig,
+    /// The database path as the `database` field of the JSON documents shows it.
+    shown: String,
+}
+
+type Shared = Arc<Admin>;
+
+/// The admin's routes over `migrations` and the database of `config`, to mount under any
+/// prefix with [`Router::nest`] (or to serve as it is).
+///
+/// ```no_run
+/// use migrate_runtime::http::{AdminConfig, router};
+///
+/// static MIGRATIONS: migrate_runtime::Migrations =
+///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// let config = AdminConfig::new("app.db").token("0123456789abcdef0123")?;
+/// let app: axum::Router = axum::Router::new().nest("/admin/migrations", router(&MIGRATIONS, config));
+/// # let _ = app;
+/// # Ok::<(), migrate_runtime::http::ConfigError>(())
+/// ```
+///
+/// The handlers need a tokio runtime (they use `spawn_blocking` and timers), which
+/// `axum::serve` provides.
+pub fn router(migrations: &'static Migrations, config: AdminConfig) -> Router {
+    if config.token.is_none() {
+        log::warn!(
+            "the migration admin of `{}` is disabled (no admin token): every route but /health answers 403",
+            config.database.display()
+        );
+    }
+    let body_limit = config.body_limit;
+    let shared: Shared = Arc::new(Admin {
+        migrations,
+        shown: config.database.display().to_string(),
+        config,
+    });
+    // The page is served to anyone once the admin is enabled: it holds no data and asks for
+    // the token. The data routes need the token.
+    let page =
+        Router::new()
+            .route("/", get(routes::page))
+            .route_layer(middleware::from_fn_with_state(
+                shared.clone(),
+                auth::require_enabled,
+            ));
+    let data = Router::new()
+        .route("/status", get(routes::status))
+        .route("/history", get(routes::history))
+        .route("/run", post(routes::run))
+        .route("/rollback/{version}", post(routes::rollback))
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/health", get(health::health))
+        .merge(page)
+        .merge(data)
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(middleware::from_fn(move |request, next| {
+            routes::cap_body(body_limit, request, next)
+        }))
+        .layer(middleware::from_fn(routes::log_and_harden))
+        .with_state(shared)
+}
