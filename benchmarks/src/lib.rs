@@ -235,12 +235,22 @@ pub const ROWS_IN_FIRST_TABLE: i64 = 4;
 
 /// Writes the first `n` migrations into `dir` (created if missing); returns their total bytes.
 pub fn write_set(dir: &Path, n: usize) -> std::io::Result<u64> {
+    write_migrations(dir, n, file_name, migration_sql)
+}
+
+/// Writes migrations `1..=n`, named by `name` with the SQL of `sql`, into `dir`.
+fn write_migrations(
+    dir: &Path,
+    n: usize,
+    name: fn(usize) -> String,
+    sql: fn(usize) -> String,
+) -> std::io::Result<u64> {
     std::fs::create_dir_all(dir)?;
     let mut bytes = 0;
     for version in 1..=n {
-        let sql = migration_sql(version);
-        bytes += sql.len() as u64;
-        std::fs::write(dir.join(file_name(version)), sql)?;
+        let text = sql(version);
+        bytes += text.len() as u64;
+        std::fs::write(dir.join(name(version)), text)?;
     }
     Ok(bytes)
 }
@@ -248,14 +258,7 @@ pub fn write_set(dir: &Path, n: usize) -> std::io::Result<u64> {
 /// Writes the first `n` migrations of the foreign-key workload into `dir`; returns their
 /// total bytes.
 pub fn write_foreign_key_set(dir: &Path, n: usize) -> std::io::Result<u64> {
-    std::fs::create_dir_all(dir)?;
-    let mut bytes = 0;
-    for version in 1..=n {
-        let sql = foreign_key_migration_sql(version);
-        bytes += sql.len() as u64;
-        std::fs::write(dir.join(foreign_key_file_name(version)), sql)?;
-    }
-    Ok(bytes)
+    write_migrations(dir, n, foreign_key_file_name, foreign_key_migration_sql)
 }
 
 /// [`write_set`] with a down file ([`down_sql`]) beside every migration; returns the total

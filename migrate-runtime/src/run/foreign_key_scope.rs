@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 
-use super::steps::{check_foreign_keys, foreign_key_error};
+use super::steps::{check_foreign_keys, foreign_key_error, violation};
 use crate::db::{WriteWatch, Written};
-use crate::error::{Error, ForeignKeyViolation, MigrationRef};
+use crate::error::{Error, MigrationRef};
 use crate::migrations::Migration;
 
 /// At most this many violations are reported (as the full check does).
@@ -208,15 +208,7 @@ impl<'w, 'c> ForeignKeyScope<'w, 'c> {
             let mut statement = conn
                 .prepare(&format!("PRAGMA main.foreign_key_check({})", quoted(table)))
                 .map_err(to_error)?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok(ForeignKeyViolation {
-                        table: row.get(0)?,
-                        rowid: row.get(1)?,
-                        parent: row.get(2)?,
-                    })
-                })
-                .map_err(to_error)?;
+            let rows = statement.query_map([], violation).map_err(to_error)?;
             for row in rows.take(MAX_VIOLATIONS - violations.len()) {
                 violations.push(row.map_err(to_error)?);
             }

@@ -200,18 +200,21 @@ pub(crate) fn check_foreign_keys(
     };
     let mut statement = conn.prepare("PRAGMA foreign_key_check").map_err(to_error)?;
     let violations = statement
-        .query_map([], |row| {
-            Ok(ForeignKeyViolation {
-                table: row.get(0)?,
-                rowid: row.get(1)?,
-                parent: row.get(2)?,
-            })
-        })
+        .query_map([], violation)
         .map_err(to_error)?
         .take(20)
         .collect::<Result<Vec<_>, _>>()
         .map_err(to_error)?;
     foreign_key_error(migration, violations, applied)
+}
+
+/// One row of `PRAGMA foreign_key_check`.
+pub(crate) fn violation(row: &rusqlite::Row<'_>) -> rusqlite::Result<ForeignKeyViolation> {
+    Ok(ForeignKeyViolation {
+        table: row.get(0)?,
+        rowid: row.get(1)?,
+        parent: row.get(2)?,
+    })
 }
 
 /// [`Error::ForeignKeys`] when `violations` is not empty.
