@@ -519,7 +519,7 @@ pub enum Problem {
         quote: char,
     },
     /// A statement that cannot run inside the migration's transaction.
-    #[error("`{file}` line {line}: `{what}` cannot run inside a transaction; to run this migration outside one, make `{directive}` its first line", directive = NO_TRANSACTION_DIRECTIVE)]
+    #[error("`{file}` line {line}: {}", not_in_transaction_advice(.what))]
     NotInTransaction {
         /// The file.
         file: String,
@@ -536,6 +536,30 @@ impl Problem {
             path: path.to_path_buf(),
             message: error.to_string(),
         }
+    }
+}
+
+/// What to do about a statement that cannot run in the migration's transaction, which depends
+/// on why it is there: transaction control written out of habit is removed, not worked around.
+fn not_in_transaction_advice(what: &str) -> String {
+    let directive = NO_TRANSACTION_DIRECTIVE;
+    match what {
+        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" => format!(
+            "remove `{what}`: each migration already runs in one transaction, committed together \
+             with its tracking row (a first line `{directive}` would instead run it statement by \
+             statement, giving up that atomicity)"
+        ),
+        "PRAGMA foreign_keys" => format!(
+            "remove `{what}`: SQLite ignores it inside a transaction, and the runtime already \
+             does its job: foreign keys are off around each migration's transaction and \
+             `PRAGMA foreign_key_check` runs before it commits, so a table rebuild is safe \
+             without these lines (the other choice, a first line `{directive}`, gives up \
+             atomicity)"
+        ),
+        _ => format!(
+            "`{what}` cannot run inside a transaction; to run this migration outside one, make \
+             `{directive}` its first line"
+        ),
     }
 }
 

@@ -111,10 +111,24 @@ fn no_statements(file: &str) -> String {
 }
 
 fn not_in_transaction(file: &str, line: u32, what: &str) -> String {
-    format!(
-        "error: `{file}` line {line}: `{what}` cannot run inside a transaction; to run this \
-         migration outside one, make `-- migrate:no-transaction` its first line"
-    )
+    let advice = match what {
+        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" => format!(
+            "remove `{what}`: each migration already runs in one transaction, committed \
+             together with its tracking row (a first line `-- migrate:no-transaction` would \
+             instead run it statement by statement, giving up that atomicity)"
+        ),
+        "PRAGMA foreign_keys" => "remove `PRAGMA foreign_keys`: SQLite ignores it inside a \
+             transaction, and the runtime already does its job: foreign keys are off around \
+             each migration's transaction and `PRAGMA foreign_key_check` runs before it \
+             commits, so a table rebuild is safe without these lines (the other choice, a first \
+             line `-- migrate:no-transaction`, gives up atomicity)"
+            .to_owned(),
+        _ => format!(
+            "`{what}` cannot run inside a transaction; to run this migration outside one, make \
+             `-- migrate:no-transaction` its first line"
+        ),
+    };
+    format!("error: `{file}` line {line}: {advice}")
 }
 
 #[test]
