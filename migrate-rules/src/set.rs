@@ -141,8 +141,15 @@ impl MigrationSet {
 
         let mut migrations = Vec::with_capacity(ups.len());
         for (version, mut candidates) in ups {
-            let up = candidates.swap_remove(0);
             let down = downs.remove(&version).map(|mut d| d.swap_remove(0));
+            // With duplicate up files (already reported), the down file belongs to the one
+            // it names: reporting it as unmatched too would be a knock-on error.
+            let matching = down.as_ref().and_then(|down| {
+                candidates
+                    .iter()
+                    .position(|up| up.description == down.description)
+            });
+            let up = candidates.swap_remove(matching.unwrap_or(0));
             if let Some(down) = &down
                 && down.description != up.description
             {

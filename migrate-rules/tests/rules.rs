@@ -318,6 +318,30 @@ fn versions_are_unique_by_value() {
         ],
         &["error: duplicate migration version 1: `01_a.down.sql` and `1_a.down.sql`"],
     );
+    // A new file beside one that has a down file: the duplicate only, not also the down file
+    // as unmatched (whichever name sorts first).
+    for new in ["0006_create_tags.sql", "0006_zz_tags.sql"] {
+        check(
+            &[
+                ("0001_a.sql", "SELECT 1;"),
+                ("0002_a.sql", "SELECT 1;"),
+                ("0003_a.sql", "SELECT 1;"),
+                ("0004_a.sql", "SELECT 1;"),
+                ("0005_a.sql", "SELECT 1;"),
+                ("0006_enable_wal.sql", "SELECT 1;"),
+                ("0006_enable_wal.down.sql", "SELECT 1;"),
+                (new, "SELECT 1;"),
+            ],
+            &[&format!(
+                "error: duplicate migration version 6: {}",
+                if new < "0006_enable_wal.sql" {
+                    format!("`{new}` and `0006_enable_wal.sql`")
+                } else {
+                    format!("`0006_enable_wal.sql` and `{new}`")
+                }
+            )],
+        );
+    }
 }
 
 #[test]
