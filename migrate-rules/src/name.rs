@@ -70,6 +70,43 @@ pub fn is_migration_candidate(file_name: &str) -> bool {
     !file_name.starts_with('.') && file_name.ends_with(".sql")
 }
 
+/// Why a file that looks like a migration is not one, or `None` when it does not look like one
+/// (or is one): a name that starts with a digit and holds `.sql` in some form, but does not end
+/// in `.sql` exactly (`0012_notes.SQL`, `0012_notes.sql.bak`). Such files are left out of the
+/// set; the macro warns about them so that a typo does not silently drop a migration.
+///
+/// ```
+/// use migrate_rules::name::lookalike_reason;
+///
+/// assert!(lookalike_reason("0012_notes.SQL").is_some());
+/// assert!(lookalike_reason("0012_notes.sql.bak").is_some());
+/// assert!(lookalike_reason("0012_notes.sql").is_none());
+/// assert!(lookalike_reason("README.md").is_none());
+/// ```
+pub fn lookalike_reason(file_name: &str) -> Option<String> {
+    if is_migration_candidate(file_name)
+        || file_name.starts_with('.')
+        || !file_name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".sql") {
+        let stem = &file_name[..file_name.len() - 4];
+        Some(format!(
+            "the extension must be `.sql` in lower case: rename it to `{stem}.sql` to embed it"
+        ))
+    } else if lower.contains(".sql") {
+        Some(
+            "only files ending in `.sql` are migrations: rename it to embed it, or move it out of \
+             the directory"
+                .to_owned(),
+        )
+    } else {
+        None
+    }
+}
+
 /// Parses a `.sql` file name against the grammar.
 ///
 /// # Errors

@@ -103,7 +103,8 @@ pub fn expand_with(input: TokenStream, host: &Host) -> syn::Result<TokenStream> 
             return Err(error);
         }
     };
-    let warnings = verification(&set, &input, snapshot.as_deref())?;
+    let mut warnings = load::lookalikes(&dir);
+    warnings.extend(verification(&set, &input, snapshot.as_deref())?);
     let rebuild = rebuild::plan(host, &dir, &set, &input, snapshot.as_deref())?;
     tokens::expand(&set, &rebuild, &warnings, &input)
 }
