@@ -181,7 +181,19 @@ fn health_answers_within_a_second_while_a_foreign_writer_holds_sqlites_lock() {
 #[test]
 fn without_a_token_every_route_but_health_answers_403() {
     let db = TempDb::new();
+    // Configured in code: the message names the API, not the demo's variable.
     let server = Server::start(&DEMO, AdminConfig::new(&db.path));
+    let answer = get(&server.url("/status"), Some(TOKEN));
+    assert_eq!(answer.status, 403);
+    assert_eq!(
+        answer.json()["message"],
+        "the migration admin is disabled: no admin token is configured; configure one of at least 16 characters with `AdminConfig::token` or `AdminConfig::token_from_env` and restart"
+    );
+    // From a variable that is not set: the message names it.
+    let config = AdminConfig::new(&db.path)
+        .token_from_env("MIGRATE_TEST_NEVER_SET_TOKEN")
+        .unwrap();
+    let server = Server::start(&DEMO, config);
     for (method, path) in [
         ("GET", ""),
         ("GET", "/status"),
@@ -200,12 +212,9 @@ fn without_a_token_every_route_but_health_answers_403() {
             assert_eq!(answer.status, 403, "{method} {path}: {}", answer.body);
             let body = answer.json();
             assert_eq!(body["error"], "admin_disabled");
-            assert!(
-                body["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("MIGRATE_ADMIN_TOKEN"),
-                "{body}"
+            assert_eq!(
+                body["message"],
+                "the migration admin is disabled: no admin token is configured; `MIGRATE_TEST_NEVER_SET_TOKEN` is not set: set it to a secret of at least 16 characters and restart",
             );
         }
     }
@@ -220,6 +229,15 @@ fn a_token_shorter_than_16_characters_is_refused() {
         Some(ConfigError::TokenTooShort { length: 15 })
     );
     assert!(AdminConfig::new("app.db").token("sixteen-chars!!!").is_ok());
+    // The README's `?` in a `main` returning `Box<dyn Error>` prints `Debug`: the message.
+    let error: Box<dyn std::error::Error> = AdminConfig::new("app.db")
+        .token("hunter2")
+        .unwrap_err()
+        .into();
+    assert_eq!(
+        format!("Error: {error:?}"),
+        "Error: the admin token has 7 characters; it needs at least 16 (for example the output of `openssl rand -hex 24`)"
+    );
 }
 
 #[test]
@@ -877,9 +895,70 @@ fn demo_serve_refuses_a_short_token() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("at least 16"), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: the admin token in `MIGRATE_ADMIN_TOKEN` has 9 characters; it needs at least 16 (for example the output of `openssl rand -hex 24`); refusing to start"
+    );
     assert!(
         !stderr.contains("too-short"),
         "the token was printed: {stderr}"
+    );
+
+    // A trailing newline, as `$(cat token-file)` does not leave but a file read whole does.
+    let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("MIGRATE_ADMIN_TOKEN", format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: the admin token in `MIGRATE_ADMIN_TOKEN` ends with a newline (as `echo` and the last line of a file add; strip it);"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(TOKEN), "the token was printed: {stderr}");
+}
+
+#[test]
+fn demo_serve_says_an_empty_token_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("MIGRATE_DB")
+        .env("MIGRATE_ADMIN_TOKEN", "")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let answer = get(&format!("{url}/status"), Some(TOKEN));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("note: MIGRATE_ADMIN_TOKEN is empty: the admin answers 403"),
+        "{stderr}"
+    );
+    assert_eq!(answer.status, 403);
+    assert!(
+        answer.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("`MIGRATE_ADMIN_TOKEN` is empty"),
+        "{}",
+        answer.body
     );
 }

@@ -96,6 +96,7 @@ pub const MIN_TOKEN_LEN: usize = 16;
 pub struct AdminConfig {
     database: PathBuf,
     token: Option<auth::Token>,
+    source: TokenSource,
     backup_before_rollback: bool,
     busy_timeout: Duration,
     body_limit: usize,
@@ -113,22 +114,109 @@ impl fmt::Debug for AdminConfig {
     }
 }
 
-/// Why [`AdminConfig::token`] refused a token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why [`AdminConfig::token`] or [`AdminConfig::token_from_env`] refused a token.
+///
+/// Its `Debug` is its message, so that `fn main() -> Result<(), Box<dyn Error>>` with `?`
+/// prints a sentence (Rust prints a `main` error with `Debug`):
+///
+/// ```
+/// let e = migrate_runtime::http::AdminConfig::new("app.db").token("hunter2").unwrap_err();
+/// assert_eq!(format!("{e:?}"), e.to_string());
+/// assert!(e.to_string().starts_with("the admin token has 7 characters; it needs at least 16"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The token has fewer than [`MIN_TOKEN_LEN`] characters.
-    #[error(
-        "the admin token has {length} characters; it needs at least {MIN_TOKEN_LEN} (for example the output of `openssl rand -hex 24`)"
-    )]
     TokenTooShort {
         /// How many characters it has.
         length: usize,
     },
     /// The token holds a character that cannot travel in an HTTP header as it is (a space, a
-    /// control character or non-ASCII).
-    #[error("the admin token may hold only visible ASCII characters (no spaces)")]
-    TokenNotPrintable,
+    /// control character such as a newline, or non-ASCII).
+    TokenNotPrintable {
+        /// Where the first such character is, counted in characters from 1.
+        position: usize,
+        /// How many characters the token has.
+        length: usize,
+        /// What it is, in words: `"a newline"`, `"a space"`, `"a non-ASCII character"`...
+        /// (never the character itself, which is part of a secret).
+        kind: &'static str,
+    },
+    /// The environment variable `variable` holds a token that `error` refuses.
+    Env {
+        /// The environment variable [`AdminConfig::token_from_env`] read.
+        variable: String,
+        /// Why its token was refused.
+        error: Box<ConfigError>,
+    },
+}
+
+impl ConfigError {
+    /// The message, with `subject` naming the token.
+    fn describe(&self, subject: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::TokenTooShort { length: 0 } => write!(
+                f,
+                "{subject} is empty; it needs at least {MIN_TOKEN_LEN} characters (for example the output of `openssl rand -hex 24`)"
+            ),
+            ConfigError::TokenTooShort { length } => write!(
+                f,
+                "{subject} has {length} characters; it needs at least {MIN_TOKEN_LEN} (for example the output of `openssl rand -hex 24`)"
+            ),
+            ConfigError::TokenNotPrintable {
+                position,
+                length,
+                kind,
+            } => {
+                if *position == *length {
+                    write!(f, "{subject} ends with {kind}")?;
+                    if matches!(*kind, "a newline" | "a carriage return") {
+                        f.write_str(" (as `echo` and the last line of a file add; strip it)")?;
+                    }
+                } else if *position == 1 {
+                    write!(f, "{subject} starts with {kind}")?;
+                } else {
+                    write!(
+                        f,
+                        "{subject} has {kind} at character {position} of {length}"
+                    )?;
+                }
+                f.write_str(
+                    "; it may hold only visible ASCII characters (no spaces, line breaks or control characters)",
+                )
+            }
+            ConfigError::Env { variable, error } => {
+                error.describe(&format!("the admin token in `{variable}`"), f)
+            }
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.describe("the admin token", f)
+    }
+}
+
+/// The message: see the type's documentation.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where the token was to come from, for the 403 that says how to enable the admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TokenSource {
+    /// Not asked for: neither `token` nor `token_from_env` was called.
+    None,
+    /// [`AdminConfig::token`].
+    Given,
+    /// [`AdminConfig::token_from_env`] with this variable, and whether it was set (empty).
+    Env { variable: String, set: bool },
 }
 
 impl AdminConfig {
@@ -144,6 +232,7 @@ impl AdminConfig {
         AdminConfig {
             database: database.into(),
             token: None,
+            source: TokenSource::None,
             backup_before_rollback: true,
             busy_timeout: Duration::from_secs(5),
             body_limit: 16 * 1024,
@@ -159,15 +248,25 @@ impl AdminConfig {
     /// ```
     ///
     /// # Errors
-    /// [`ConfigError::TokenTooShort`] under [`MIN_TOKEN_LEN`] characters,
-    /// [`ConfigError::TokenNotPrintable`] for spaces, control characters and non-ASCII.
+    /// [`ConfigError::TokenTooShort`] under [`MIN_TOKEN_LEN`] characters (an empty token
+    /// too), [`ConfigError::TokenNotPrintable`] for spaces, line breaks, control characters
+    /// and non-ASCII, naming where the first one is:
+    ///
+    /// ```
+    /// let e = migrate_runtime::http::AdminConfig::new("app.db")
+    ///     .token("0123456789abcdef0123\n")
+    ///     .unwrap_err();
+    /// assert!(e.to_string().starts_with("the admin token ends with a newline"));
+    /// ```
     pub fn token(mut self, token: impl AsRef<str>) -> Result<Self, ConfigError> {
         self.token = Some(auth::Token::new(token.as_ref())?);
+        self.source = TokenSource::Given;
         Ok(self)
     }
 
     /// Sets the token from the environment variable `var`; when it is unset or empty the
-    /// admin stays disabled (403 on every route but `/health`).
+    /// admin stays disabled (403 on every route but `/health`, naming `var` and saying
+    /// whether it is unset or empty).
     ///
     /// ```no_run
     /// let config = migrate_runtime::http::AdminConfig::new("app.db")
@@ -176,11 +275,46 @@ impl AdminConfig {
     /// ```
     ///
     /// # Errors
-    /// As [`AdminConfig::token`].
+    /// [`ConfigError::Env`], naming `var`, around what [`AdminConfig::token`] refuses (a
+    /// value that is not UTF-8 is refused as non-ASCII):
+    ///
+    /// ```text
+    /// the admin token in `MIGRATE_ADMIN_TOKEN` has 7 characters; it needs at least 16 (...)
+    /// ```
     pub fn token_from_env(self, var: &str) -> Result<Self, ConfigError> {
-        match std::env::var(var) {
-            Ok(token) if !token.is_empty() => self.token(token),
-            _ => Ok(self),
+        self.token_from_value(var, std::env::var_os(var))
+    }
+
+    /// [`AdminConfig::token_from_env`] with the value of `var` read.
+    fn token_from_value(
+        mut self,
+        var: &str,
+        value: Option<std::ffi::OsString>,
+    ) -> Result<Self, ConfigError> {
+        let wrap = |error| ConfigError::Env {
+            variable: var.to_owned(),
+            error: Box::new(error),
+        };
+        match value {
+            Some(value) if !value.is_empty() => {
+                // Not UTF-8: the replacement character is where the first bad byte was,
+                // and it is refused as non-ASCII.
+                let token = value.to_string_lossy();
+                self = self.token(&*token).map_err(wrap)?;
+                self.source = TokenSource::Env {
+                    variable: var.to_owned(),
+                    set: true,
+                };
+                Ok(self)
+            }
+            value => {
+                self.token = None;
+                self.source = TokenSource::Env {
+                    variable: var.to_owned(),
+                    set: value.is_some(),
+                };
+                Ok(self)
+            }
         }
     }
 
@@ -263,6 +397,21 @@ impl AdminConfig {
     }
 }
 
+impl AdminConfig {
+    /// How to enable a disabled admin, for its 403 and its warning.
+    fn how_to_enable(&self) -> String {
+        match &self.source {
+            TokenSource::Env { variable, set } => format!(
+                "`{variable}` is {}: set it to a secret of at least {MIN_TOKEN_LEN} characters and restart",
+                if *set { "empty" } else { "not set" }
+            ),
+            _ => format!(
+                "configure one of at least {MIN_TOKEN_LEN} characters with `AdminConfig::token` or `AdminConfig::token_from_env` and restart"
+            ),
+        }
+    }
+}
+
 /// What every handler shares.
 struct Admin {
     migrations: &'static Migrations,
@@ -332,4 +481,77 @@ pub fn router(migrations: &'static Migrations, config: AdminConfig) -> Router {
         }))
         .layer(middleware::from_fn(routes::log_and_harden))
         .with_state(shared)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+
+    #[test]
+    fn tokens_from_the_environment_name_the_variable() {
+        let from = |value: Option<&str>| {
+            AdminConfig::new("app.db").token_from_value("ADMIN_TOKEN", value.map(OsString::from))
+        };
+        let unset = from(None).unwrap();
+        assert!(!unset.has_token());
+        assert_eq!(
+            unset.how_to_enable(),
+            "`ADMIN_TOKEN` is not set: set it to a secret of at least 16 characters and restart"
+        );
+        let empty = from(Some("")).unwrap();
+        assert!(!empty.has_token());
+        assert_eq!(
+            empty.how_to_enable(),
+            "`ADMIN_TOKEN` is empty: set it to a secret of at least 16 characters and restart"
+        );
+        assert!(from(Some("0123456789abcdef")).unwrap().has_token());
+
+        let short = from(Some("hunter2")).unwrap_err();
+        assert_eq!(
+            short,
+            ConfigError::Env {
+                variable: "ADMIN_TOKEN".to_owned(),
+                error: Box::new(ConfigError::TokenTooShort { length: 7 })
+            }
+        );
+        let message = "the admin token in `ADMIN_TOKEN` has 7 characters; it needs at least 16 (for example the output of `openssl rand -hex 24`)";
+        assert_eq!(short.to_string(), message);
+        // Debug is the message: what `?` in `main` prints.
+        assert_eq!(format!("{short:?}"), message);
+        let boxed: Box<dyn std::error::Error> = short.into();
+        assert_eq!(format!("{boxed:?}"), message);
+
+        assert!(
+            from(Some("0123456789abcdef\n"))
+                .unwrap_err()
+                .to_string()
+                .starts_with("the admin token in `ADMIN_TOKEN` ends with a newline (as `echo` and the last line of a file add; strip it); it may hold only visible ASCII characters")
+        );
+        assert!(
+            from(Some("0123456789 abcdef"))
+                .unwrap_err()
+                .to_string()
+                .starts_with("the admin token in `ADMIN_TOKEN` has a space at character 11 of 17;")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let bytes = b"0123456789abcdef\xff".to_vec();
+            let config = AdminConfig::new("app.db")
+                .token_from_value("ADMIN_TOKEN", Some(OsString::from_vec(bytes)));
+            assert!(
+                config.unwrap_err().to_string().starts_with(
+                    "the admin token in `ADMIN_TOKEN` ends with a non-ASCII character;"
+                )
+            );
+        }
+        // Without a variable, the 403 names the API.
+        assert!(
+            AdminConfig::new("app.db")
+                .how_to_enable()
+                .contains("`AdminConfig::token`")
+        );
+    }
 }

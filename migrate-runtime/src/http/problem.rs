@@ -74,11 +74,12 @@ impl Problem {
         Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
-    pub(super) fn disabled() -> Self {
+    /// No token is configured; `how` says how to enable the admin.
+    pub(super) fn disabled(how: &str) -> Self {
         Problem::new(
             StatusCode::FORBIDDEN,
             "admin_disabled",
-            "the migration admin is disabled: no admin token is configured; set one of at least 16 characters (`AdminConfig::token`; the demo reads MIGRATE_ADMIN_TOKEN) and restart",
+            format!("the migration admin is disabled: no admin token is configured; {how}"),
         )
     }
 
