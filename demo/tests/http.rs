@@ -740,8 +740,8 @@ fn the_page_is_one_self_contained_file_served_with_a_strict_policy() {
     assert!(!page.contains("localStorage") && !page.contains("document.cookie"));
 }
 
-/// Every line the library logs, for the test below.
-static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every line the library logs, with its level, for the test below.
+static LOGGED: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
 
 struct Capture;
 
@@ -752,18 +752,28 @@ impl log::Log for Capture {
     fn log(&self, record: &log::Record<'_>) {
         // The library's lines only: the HTTP client logs its own requests.
         if record.target().starts_with("migrate_runtime") {
-            LOGGED.lock().unwrap().push(record.args().to_string());
+            LOGGED
+                .lock()
+                .unwrap()
+                .push((record.level(), record.args().to_string()));
         }
     }
     fn flush(&self) {}
 }
 
 #[test]
-fn every_request_is_logged_without_the_token() {
+fn every_request_is_logged_with_the_path_asked_for_and_without_the_token() {
     log::set_logger(&Capture).unwrap();
     log::set_max_level(log::LevelFilter::Trace);
     let db = TempDb::new();
-    let server = Server::start(&DEMO, db.config());
+    // Under a prefix no other test uses, so that the lines are this test's.
+    let server = Server::start_app(
+        axum::Router::new().nest(
+            "/logged/db",
+            migrate_runtime::http::router(&DEMO, db.config()),
+        ),
+        "/logged/db",
+    );
     get(&server.url("/status"), Some(TOKEN));
     get(&server.url(&format!("/status?token={TOKEN}")), None);
     get(&server.url("/status"), Some("wrong-token-but-long-enough"));
@@ -774,25 +784,80 @@ fn every_request_is_logged_without_the_token() {
         b"",
     );
     post(&server.url("/run?dry_run=true"), Some(TOKEN));
+    get(&server.url("/health"), None);
+    get(&server.url("/nope"), None);
     let logged = LOGGED.lock().unwrap().clone();
-    let requests: Vec<&String> = logged
-        .iter()
-        .filter(|l| l.starts_with("GET ") || l.starts_with("POST "))
-        .collect();
-    assert!(requests.len() >= 5, "{logged:#?}");
+    let line = |level: log::Level, start: &str| {
+        logged
+            .iter()
+            .any(|(l, line)| *l == level && line.starts_with(start))
+    };
+    use log::Level::{Debug, Info};
     assert!(
-        requests.iter().any(|l| l.starts_with("GET /status -> 200")),
+        line(Info, "GET /logged/db/status -> 200 in "),
         "{logged:#?}"
     );
     assert!(
-        requests.iter().any(|l| l.starts_with("GET /status -> 401")),
+        line(Info, "GET /logged/db/status -> 401 in "),
         "{logged:#?}"
     );
-    for line in &logged {
+    assert!(
+        line(Info, "GET /logged/db/history -> 401 in "),
+        "{logged:#?}"
+    );
+    assert!(line(Info, "POST /logged/db/run -> 200 in "), "{logged:#?}");
+    assert!(line(Info, "GET /logged/db/nope -> 404 in "), "{logged:#?}");
+    // Load balancers poll it: debug, not info.
+    assert!(
+        line(Debug, "GET /logged/db/health -> 503 in "),
+        "{logged:#?}"
+    );
+    assert!(!line(Info, "GET /logged/db/health"), "{logged:#?}");
+    for (_, line) in &logged {
         assert!(!line.contains(TOKEN), "the token was logged: {line}");
         assert!(
             !line.contains("wrong-token"),
             "a presented token was logged: {line}"
+        );
+    }
+}
+
+/// An application with its own state, as the README shows it.
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+async fn hello(axum::extract::State(state): axum::extract::State<AppState>) -> &'static str {
+    state.greeting
+}
+
+#[test]
+fn the_router_nests_into_a_stateful_app_and_answers_with_the_path_asked_for() {
+    let db = TempDb::new();
+    let app: axum::Router = axum::Router::new()
+        .route("/", axum::routing::get(hello))
+        .nest("/ops/db", migrate_runtime::http::router(&DEMO, db.config()))
+        .route(
+            "/ops/db/",
+            axum::routing::get(|| async { axum::response::Redirect::permanent("/ops/db") }),
+        )
+        .with_state(AppState { greeting: "hello" });
+    let server = Server::start_app(app, "");
+    assert_eq!(get(&server.url("/"), None).body, "hello");
+    assert_eq!(get(&server.url("/ops/db/health"), None).status, 503);
+    assert_eq!(get(&server.url("/ops/db/status"), Some(TOKEN)).status, 200);
+    assert_eq!(get(&server.url("/ops/db"), None).status, 200);
+    let redirect = get(&server.url("/ops/db/"), None);
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/ops/db"));
+    for path in ["/ops/db//status", "/ops/db/nope"] {
+        let answer = get(&server.url(path), Some(TOKEN));
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.starts_with(&format!("no such route: {path};")),
+            "{message}"
         );
     }
 }
@@ -861,6 +926,9 @@ fn demo_serve_mounts_the_admin_under_admin_migrations() {
     assert_eq!(get(&url, None).status, 200);
     let root = url.trim_end_matches("/admin/migrations");
     let redirect = get(&format!("{root}/"), None);
+    assert_eq!(redirect.status, 303);
+    assert_eq!(redirect.header("location"), Some("/admin/migrations"));
+    let redirect = get(&format!("{url}/"), None);
     assert_eq!(redirect.status, 303);
     assert_eq!(redirect.header("location"), Some("/admin/migrations"));
     child.kill().unwrap();

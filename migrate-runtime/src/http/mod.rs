@@ -425,25 +425,49 @@ type Shared = Arc<Admin>;
 /// The admin's routes over `migrations` and the database of `config`, to mount under any
 /// prefix with [`Router::nest`] (or to serve as it is).
 ///
-/// ```no_run
+/// The router has no state of its own left to provide: it is a `Router<S>` for whatever
+/// state `S` the application's router has, so it nests into a stateful app as it is:
+///
+/// ```
+/// use axum::extract::State;
+/// use axum::response::Redirect;
+/// use axum::routing::get;
 /// use migrate_runtime::http::{AdminConfig, router};
 ///
 /// static MIGRATIONS: migrate_runtime::Migrations =
 ///     migrate_runtime::embed_migrations!("tests/doc_migrations");
 ///
+/// #[derive(Clone)]
+/// struct AppState {
+///     greeting: &'static str,
+/// }
+///
+/// async fn hello(State(state): State<AppState>) -> &'static str {
+///     state.greeting
+/// }
+///
 /// let config = AdminConfig::new("app.db").token("0123456789abcdef0123")?;
-/// let app: axum::Router = axum::Router::new().nest("/admin/migrations", router(&MIGRATIONS, config));
+/// let app: axum::Router = axum::Router::new()
+///     .route("/", get(hello))
+///     .nest("/ops/db", router(&MIGRATIONS, config))
+///     // The page is at `/ops/db` itself: axum does not route `/ops/db/` there.
+///     .route("/ops/db/", get(|| async { Redirect::permanent("/ops/db") }))
+///     .with_state(AppState { greeting: "hello" });
 /// # let _ = app;
 /// # Ok::<(), migrate_runtime::http::ConfigError>(())
 /// ```
 ///
 /// The handlers need a tokio runtime (they use `spawn_blocking` and timers), which
 /// `axum::serve` provides.
-pub fn router(migrations: &'static Migrations, config: AdminConfig) -> Router {
+pub fn router<S>(migrations: &'static Migrations, config: AdminConfig) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     if config.token.is_none() {
         log::warn!(
-            "the migration admin of `{}` is disabled (no admin token): every route but /health answers 403",
-            config.database.display()
+            "the migration admin of `{}` is disabled (no admin token): every route but /health answers 403; {}",
+            config.database.display(),
+            config.how_to_enable()
         );
     }
     let body_limit = config.body_limit;
