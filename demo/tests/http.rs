@@ -60,9 +60,24 @@ fn health_says_pending_ready_or_error_without_auth() {
     assert_eq!(answer.status, 503);
     let body = answer.json();
     assert_eq!(body["status"], "error");
-    let reason = body["reason"].as_str().unwrap();
-    assert!(reason.contains("drift") && reason.contains('2'), "{reason}");
-    assert!(!reason.contains('\n') && !reason.to_uppercase().contains("SELECT"));
+    assert_eq!(
+        body["reason"],
+        "drift: applied migration 2 (`0002_create_customers_and_orders.sql`) was edited after it was applied"
+    );
+
+    // A run refuses the drift, and says what to do next.
+    let before = db.dump();
+    let answer = post(&server.url("/run"), Some(TOKEN));
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["error"], "drift");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("0002_create_customers_and_orders.sql")
+            && message.contains("If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`)"),
+        "{message}"
+    );
+    assert_same("a run refused for drift", &db.dump(), &before);
 }
 
 #[test]

@@ -111,7 +111,12 @@ impl IntoResponse for Problem {
 
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
+        let mut message = error.to_string();
+        if let Error::Drift(_) = &error {
+            message.push_str(
+                "; nothing was changed. If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`) and try again; otherwise restore the file as it was applied",
+            );
+        }
         let (status, kind) = match &error {
             Error::Statement(_)
             | Error::ForeignKeys { .. }
