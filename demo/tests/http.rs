@@ -181,6 +181,12 @@ fn health_answers_within_a_second_while_a_foreign_writer_holds_sqlites_lock() {
             "the database is locked by another connection"
         );
     }
+    // Status and history cannot read within the busy timeout: 409.
+    for path in ["/status", "/history"] {
+        let answer = get(&server.url(path), Some(TOKEN));
+        assert_eq!(answer.status, 409, "{path}: {}", answer.body);
+        assert_eq!(answer.json()["error"], "locked");
+    }
     // A run cannot have SQLite's lock within the busy timeout: 409, nothing applied.
     let answer = post(&server.url("/run"), Some(TOKEN));
     assert_eq!(answer.status, 409, "{}", answer.body);
@@ -446,6 +452,12 @@ fn run_applies_dry_runs_and_targets() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["applied"], json!([]));
     assert_same("a run with nothing to do", &db.dump(), &before);
+    // A target below the current version applies nothing: a run never rolls back.
+    let answer = post(&server.url("/run?target=3"), Some(TOKEN));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["applied"], json!([]));
+    assert_eq!(answer.json()["current_version"], 7);
+    assert_same("a run to a lower target", &db.dump(), &before);
     assert_eq!(get(&server.url("/health"), None).status, 200);
 }
 
