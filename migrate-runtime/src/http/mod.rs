@@ -2,6 +2,10 @@
 //! database over HTTP, and an admin page, as an [`axum::Router`] the application mounts under
 //! any prefix of its own app.
 //!
+//! The router is an axum **0.8** `Router` (the application needs `axum = "0.8"` and tokio
+//! with a runtime, e.g. `features = ["rt-multi-thread", "net", "macros"]`). It is generic over
+//! the application's state, so it nests into a stateful app as it is (see [`router`]).
+//!
 //! ```no_run
 //! use migrate_runtime::http::{AdminConfig, router};
 //!
@@ -10,6 +14,8 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // A token of at least 16 characters; without one every route but /health answers 403.
+//! // A refused token's error names the variable (its `Debug` is its message, so `?` in a
+//! // `main` returning `Box<dyn Error>` prints the sentence).
 //! let config = AdminConfig::new("app.db").token_from_env("MIGRATE_ADMIN_TOKEN")?;
 //! let app: axum::Router = axum::Router::new()
 //!     // .route("/", ...) the application's own routes
@@ -20,22 +26,64 @@
 //! # }
 //! ```
 //!
+//! The page is at the mount point itself (`/admin/migrations`); axum does not route
+//! `/admin/migrations/` there: add a redirect if you want it
+//! (`.route("/admin/migrations/", get(|| async { Redirect::permanent("/admin/migrations") }))`,
+//! as [`router`] shows).
+//!
+//! The admin logs through the `log` crate: the application installs a logger (`env_logger`,
+//! `simple_logger`, a `tracing` bridge...) to see its lines. Every request is logged at info
+//! level, `GET /health` at debug level (load balancers poll it).
+//!
 //! # Routes
 //! Relative to the mount point. Every answer but the page is JSON; the documents of status,
-//! history, a run and a rollback are the CLI's `--json` documents (see the `cli` module).
+//! history, a run and a rollback are byte for byte the CLI's `--json` documents (described
+//! below under [Documents](#documents)).
 //!
 //! | route | auth | answers |
 //! |---|---|---|
-//! | `GET /health` | none | `200 {"status":"ready","version":V,"latest":L}` when up to date; `503` with `"status"` `"pending"` (and `"pending"`: the count), `"migrating"` (another migrator holds the migrator lock) or `"error"` (drift, an unknown applied version, a hole, a failed no-transaction migration, an unreadable or locked database; `"reason"`: one line, never SQL). Within one second, always. |
-//! | `GET /status` | bearer | the `status` document |
-//! | `GET /history` | bearer | the `history` document |
-//! | `POST /run[?dry_run=true][&target=N]` | bearer | `200` with the `apply` document (a dry run: what would be applied, the database unchanged); `422` when a migration fails; `409` when another migrator holds the lock past the busy timeout, or the history does not match this build |
-//! | `POST /rollback/{version}` | bearer | rolls back `{version}` and every applied migration above it (the database ends at `{version} - 1`) after a backup beside the database (unless turned off); `200` with the `rollback` document and `"backup"`; `400` for a version that is not a number from 1; `409` when it is not applied, a migration in range has no down file or has changed, or the lock cannot be had |
+//! | `GET /health` | none | `200 {"status":"ready","version":V,"latest":L}` when up to date; `503` with `"status"` `"pending"` (and `"pending"`: the count), `"migrating"` (another migrator holds the migrator lock) or `"error"` (drift, an unknown applied version, a hole, a failed no-transaction migration, an unreadable database, or a database locked by another connection, e.g. one holding an exclusive transaction; `"reason"`: one line, never SQL). Within one second, always. |
+//! | `GET /status` | bearer | the `status` document; `409` (`"locked"`) when SQLite's lock cannot be had within the busy timeout |
+//! | `GET /history` | bearer | the `history` document; `409` (`"locked"`) as `/status` |
+//! | `POST /run[?dry_run=true][&target=N]` | bearer | `200` with the run document (a dry run: what would be applied, the database unchanged); `422` when a migration fails; `409` when another migrator or connection holds the lock past the busy timeout, or the history does not match this build (drift: the message says how to repair); `400` for a bad query |
+//! | `POST /rollback/{version}` | bearer | rolls back `{version}` and every applied migration above it (the database ends at `{version} - 1`) after a backup beside the database (unless turned off); `200` with the rollback document; `400` for a version that is not a number from 1; `409` when it is not applied, a migration in range has no down file or has changed, or the lock cannot be had |
 //! | `GET /` | none, but a configured token | the admin page: one HTML file, no external assets; it asks for the token, keeps it in the tab's `sessionStorage` and sends it as a header |
+//!
+//! `target=N` is the highest version to apply; a target at or below the current version
+//! applies nothing (`200`, `"applied": []`): a run never rolls back.
 //!
 //! Errors are `{"error": "<kind>", "message": "<one sentence>"}`; a failed migration (`422`)
 //! adds `version`, `file`, `statement_index`, `line` (`null` when the failure is not a
 //! statement's), `sqlite_message` and `applied` (versions this call applied before it).
+//!
+//! # Documents
+//! `database` is the database path as configured in [`AdminConfig::new`]; timestamps are UTC
+//! RFC 3339 with milliseconds; checksums are `"sha256:<hex>"`; durations are whole
+//! milliseconds.
+//!
+//! - **status**: `{"database", "current_version", "latest_version", "migrations": [{"version",
+//!   "name", "file", "state", "applied_at", "duration_ms", "checksum", "applied_checksum",
+//!   "has_down", "detail", "error"}], "holes": [versions], "counts": {"applied", "pending",
+//!   "drifted", "incomplete", "unknown"}}`; `state` is `applied`, `pending`, `drifted`
+//!   (edited after it was applied), `incomplete` or `unknown` (applied, not in this build);
+//!   `has_down` says whether the migration has a down file.
+//! - **history**: `{"database", "events": [{"at", "checksum", "detail", "duration_ms", "event",
+//!   "id", "name", "version"}]}`, oldest first; `event` is `applied`, `failed`,
+//!   `rolled_back`, `baselined` or `repaired`.
+//! - **run** (`POST /run`): `{"applied": [{"duration_ms", "file", "name", "version"}],
+//!   "backup": null, "current_version", "database", "dry_run", "not_verified": [{"file",
+//!   "version"}]}`. `applied` lists the migrations applied, in order; in a dry run the ones
+//!   that ran in a transaction that was then rolled back. `not_verified` is empty except in a
+//!   dry run that reached a migration marked `-- migrate:no-transaction`: it cannot be tried
+//!   and undone, so it and every pending migration after it are listed there instead.
+//!   `current_version` is the database's version after the run, `null` for a dry run.
+//!   `backup` is always `null` here (a run over HTTP writes no backup).
+//! - **rollback** (`POST /rollback/{version}`): `{"backup", "current_version", "database",
+//!   "rolled_back": [{"duration_ms", "file", "name", "version"}]}`. `rolled_back` lists the
+//!   down files run, highest version first; `current_version` is `{version} - 1`; `backup` is
+//!   the absolute path of the copy written first
+//!   (`<database>.before-v<version before>-<UTC timestamp>`), absent when
+//!   [`AdminConfig::backup_before_rollback`] is off.
 //!
 //! # Security
 //! - Only `Authorization: Bearer <token>` authenticates; a token in the query string or in a
@@ -46,8 +94,8 @@
 //!   a server cannot start with it.
 //! - Request bodies are capped ([`AdminConfig::body_limit`], `413` beyond); unknown routes are
 //!   `404`, wrong methods `405`, both JSON.
-//! - Every request is logged through `log` (method, path, status, time): never the query
-//!   string or a header, so never a token.
+//! - Every request is logged through `log` (method, the path the client asked for, status,
+//!   time): never the query string or a header, so never a token.
 //! - Responses carry `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`,
 //!   `Referrer-Policy: no-referrer` and `X-Frame-Options: DENY`; the page a
 //!   `Content-Security-Policy` that allows no source but itself.
