@@ -122,15 +122,21 @@ fn serve(db: PathBuf, addr: SocketAddr, quiet: bool) -> ExitCode {
     }
     let config = match AdminConfig::new(&db).token_from_env(TOKEN_VAR) {
         Ok(config) => config,
+        // The error names the variable and what is wrong with its value.
         Err(e) => {
-            eprintln!("error: {TOKEN_VAR}: {e}; refusing to start");
+            eprintln!("error: {e}; refusing to start");
             return ExitCode::FAILURE;
         }
     };
     if !config.has_token() {
+        let unset = if std::env::var_os(TOKEN_VAR).is_some() {
+            "empty"
+        } else {
+            "not set"
+        };
         eprintln!(
-            "note: {TOKEN_VAR} is not set: the admin answers 403 on every route but /health; \
-             set it to a secret of at least {} characters to enable it",
+            "note: {TOKEN_VAR} is {unset}: the admin answers 403 on every route but /health; \
+             set it to a secret of at least {} characters (`export {TOKEN_VAR}=$(openssl rand -hex 24)`) to enable it",
             http::MIN_TOKEN_LEN
         );
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use support::{DEMO, Server, TOKEN, TempDb, assert_same};
+use support::{DEMO, Server, TOKEN, TempDb, assert_same, leak};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -228,5 +228,69 @@ fn the_admin_page_in_a_real_browser() -> Result<()> {
         )?,
         0
     );
+
+    // A migration without a down file: its button and those below it are disabled, saying
+    // why, as the server would refuse them (409); the one above it is not.
+    let set = leak(&[
+        ("0001_a.sql", "CREATE TABLE a (x);"),
+        ("0001_a.down.sql", "DROP TABLE a;"),
+        ("0002_b.sql", "CREATE TABLE b (x);"),
+        ("0003_c.sql", "CREATE TABLE c (x);"),
+        ("0003_c.down.sql", "DROP TABLE c;"),
+    ]);
+    let db = TempDb::new();
+    db.at(set, 3);
+    let server = Server::start(set, db.config());
+    tab.navigate_to(&server.url(""))?.wait_until_navigated()?;
+    tab.wait_for_element("#token")?.click()?;
+    tab.send_character(TOKEN)?;
+    tab.press_key("Enter")?;
+    wait_until(
+        &tab,
+        "document.querySelectorAll('#migrations button.rollback').length === 3",
+    )?;
+    // [disabled, tooltip] of a migration's rollback button.
+    let button = |version: i64| -> Result<serde_json::Value> {
+        let json = eval(
+            &tab,
+            &format!(
+                "(b => JSON.stringify([b.disabled, b.title]))(document.querySelector(\"button.rollback[data-version='{version}']\"))"
+            ),
+        )?;
+        Ok(serde_json::from_str(json.as_str().unwrap_or("null"))?)
+    };
+    assert_eq!(button(3)?, serde_json::json!([false, ""]));
+    assert_eq!(
+        button(2)?,
+        serde_json::json!([true, "Cannot roll back: this migration has no down file"])
+    );
+    assert_eq!(
+        button(1)?,
+        serde_json::json!([
+            true,
+            "Cannot roll back: migration 2 (0002_b.sql) has no down file"
+        ])
+    );
+    // And they stay disabled after an action re-enables the page's buttons.
+    tab.wait_for_element("button.rollback[data-version='3']")?
+        .click()?;
+    wait_until(&tab, "document.getElementById('confirm').open")?;
+    tab.wait_for_element("#confirm-yes")?.click()?;
+    wait_until(
+        &tab,
+        "document.getElementById('summary').textContent.startsWith('Version 2 of 3')",
+    )?;
+    assert_eq!(
+        button(1)?,
+        serde_json::json!([
+            true,
+            "Cannot roll back: migration 2 (0002_b.sql) has no down file"
+        ])
+    );
+    assert_eq!(
+        eval(&tab, "document.getElementById('apply').disabled")?,
+        false
+    );
+    screenshot(&tab, "admin-page-no-down.png")?;
     Ok(())
 }

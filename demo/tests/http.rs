@@ -60,9 +60,24 @@ fn health_says_pending_ready_or_error_without_auth() {
     assert_eq!(answer.status, 503);
     let body = answer.json();
     assert_eq!(body["status"], "error");
-    let reason = body["reason"].as_str().unwrap();
-    assert!(reason.contains("drift") && reason.contains('2'), "{reason}");
-    assert!(!reason.contains('\n') && !reason.to_uppercase().contains("SELECT"));
+    assert_eq!(
+        body["reason"],
+        "drift: applied migration 2 (`0002_create_customers_and_orders.sql`) was edited after it was applied"
+    );
+
+    // A run refuses the drift, and says what to do next.
+    let before = db.dump();
+    let answer = post(&server.url("/run"), Some(TOKEN));
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["error"], "drift");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("0002_create_customers_and_orders.sql")
+            && message.contains("If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`)"),
+        "{message}"
+    );
+    assert_same("a run refused for drift", &db.dump(), &before);
 }
 
 #[test]
@@ -166,6 +181,12 @@ fn health_answers_within_a_second_while_a_foreign_writer_holds_sqlites_lock() {
             "the database is locked by another connection"
         );
     }
+    // Status and history cannot read within the busy timeout: 409.
+    for path in ["/status", "/history"] {
+        let answer = get(&server.url(path), Some(TOKEN));
+        assert_eq!(answer.status, 409, "{path}: {}", answer.body);
+        assert_eq!(answer.json()["error"], "locked");
+    }
     // A run cannot have SQLite's lock within the busy timeout: 409, nothing applied.
     let answer = post(&server.url("/run"), Some(TOKEN));
     assert_eq!(answer.status, 409, "{}", answer.body);
@@ -181,7 +202,19 @@ fn health_answers_within_a_second_while_a_foreign_writer_holds_sqlites_lock() {
 #[test]
 fn without_a_token_every_route_but_health_answers_403() {
     let db = TempDb::new();
+    // Configured in code: the message names the API, not the demo's variable.
     let server = Server::start(&DEMO, AdminConfig::new(&db.path));
+    let answer = get(&server.url("/status"), Some(TOKEN));
+    assert_eq!(answer.status, 403);
+    assert_eq!(
+        answer.json()["message"],
+        "the migration admin is disabled: no admin token is configured; configure one of at least 16 characters with `AdminConfig::token` or `AdminConfig::token_from_env` and restart"
+    );
+    // From a variable that is not set: the message names it.
+    let config = AdminConfig::new(&db.path)
+        .token_from_env("MIGRATE_TEST_NEVER_SET_TOKEN")
+        .unwrap();
+    let server = Server::start(&DEMO, config);
     for (method, path) in [
         ("GET", ""),
         ("GET", "/status"),
@@ -200,12 +233,9 @@ fn without_a_token_every_route_but_health_answers_403() {
             assert_eq!(answer.status, 403, "{method} {path}: {}", answer.body);
             let body = answer.json();
             assert_eq!(body["error"], "admin_disabled");
-            assert!(
-                body["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("MIGRATE_ADMIN_TOKEN"),
-                "{body}"
+            assert_eq!(
+                body["message"],
+                "the migration admin is disabled: no admin token is configured; `MIGRATE_TEST_NEVER_SET_TOKEN` is not set: set it to a secret of at least 16 characters and restart",
             );
         }
     }
@@ -220,6 +250,15 @@ fn a_token_shorter_than_16_characters_is_refused() {
         Some(ConfigError::TokenTooShort { length: 15 })
     );
     assert!(AdminConfig::new("app.db").token("sixteen-chars!!!").is_ok());
+    // The README's `?` in a `main` returning `Box<dyn Error>` prints `Debug`: the message.
+    let error: Box<dyn std::error::Error> = AdminConfig::new("app.db")
+        .token("hunter2")
+        .unwrap_err()
+        .into();
+    assert_eq!(
+        format!("Error: {error:?}"),
+        "Error: the admin token has 7 characters; it needs at least 16 (for example the output of `openssl rand -hex 24`)"
+    );
 }
 
 #[test]
@@ -413,6 +452,12 @@ fn run_applies_dry_runs_and_targets() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["applied"], json!([]));
     assert_same("a run with nothing to do", &db.dump(), &before);
+    // A target below the current version applies nothing: a run never rolls back.
+    let answer = post(&server.url("/run?target=3"), Some(TOKEN));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["applied"], json!([]));
+    assert_eq!(answer.json()["current_version"], 7);
+    assert_same("a run to a lower target", &db.dump(), &before);
     assert_eq!(get(&server.url("/health"), None).status, 200);
 }
 
@@ -722,8 +767,8 @@ fn the_page_is_one_self_contained_file_served_with_a_strict_policy() {
     assert!(!page.contains("localStorage") && !page.contains("document.cookie"));
 }
 
-/// Every line the library logs, for the test below.
-static LOGGED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every line the library logs, with its level, for the test below.
+static LOGGED: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
 
 struct Capture;
 
@@ -734,18 +779,28 @@ impl log::Log for Capture {
     fn log(&self, record: &log::Record<'_>) {
         // The library's lines only: the HTTP client logs its own requests.
         if record.target().starts_with("migrate_runtime") {
-            LOGGED.lock().unwrap().push(record.args().to_string());
+            LOGGED
+                .lock()
+                .unwrap()
+                .push((record.level(), record.args().to_string()));
         }
     }
     fn flush(&self) {}
 }
 
 #[test]
-fn every_request_is_logged_without_the_token() {
+fn every_request_is_logged_with_the_path_asked_for_and_without_the_token() {
     log::set_logger(&Capture).unwrap();
     log::set_max_level(log::LevelFilter::Trace);
     let db = TempDb::new();
-    let server = Server::start(&DEMO, db.config());
+    // Under a prefix no other test uses, so that the lines are this test's.
+    let server = Server::start_app(
+        axum::Router::new().nest(
+            "/logged/db",
+            migrate_runtime::http::router(&DEMO, db.config()),
+        ),
+        "/logged/db",
+    );
     get(&server.url("/status"), Some(TOKEN));
     get(&server.url(&format!("/status?token={TOKEN}")), None);
     get(&server.url("/status"), Some("wrong-token-but-long-enough"));
@@ -756,25 +811,80 @@ fn every_request_is_logged_without_the_token() {
         b"",
     );
     post(&server.url("/run?dry_run=true"), Some(TOKEN));
+    get(&server.url("/health"), None);
+    get(&server.url("/nope"), None);
     let logged = LOGGED.lock().unwrap().clone();
-    let requests: Vec<&String> = logged
-        .iter()
-        .filter(|l| l.starts_with("GET ") || l.starts_with("POST "))
-        .collect();
-    assert!(requests.len() >= 5, "{logged:#?}");
+    let line = |level: log::Level, start: &str| {
+        logged
+            .iter()
+            .any(|(l, line)| *l == level && line.starts_with(start))
+    };
+    use log::Level::{Debug, Info};
     assert!(
-        requests.iter().any(|l| l.starts_with("GET /status -> 200")),
+        line(Info, "GET /logged/db/status -> 200 in "),
         "{logged:#?}"
     );
     assert!(
-        requests.iter().any(|l| l.starts_with("GET /status -> 401")),
+        line(Info, "GET /logged/db/status -> 401 in "),
         "{logged:#?}"
     );
-    for line in &logged {
+    assert!(
+        line(Info, "GET /logged/db/history -> 401 in "),
+        "{logged:#?}"
+    );
+    assert!(line(Info, "POST /logged/db/run -> 200 in "), "{logged:#?}");
+    assert!(line(Info, "GET /logged/db/nope -> 404 in "), "{logged:#?}");
+    // Load balancers poll it: debug, not info.
+    assert!(
+        line(Debug, "GET /logged/db/health -> 503 in "),
+        "{logged:#?}"
+    );
+    assert!(!line(Info, "GET /logged/db/health"), "{logged:#?}");
+    for (_, line) in &logged {
         assert!(!line.contains(TOKEN), "the token was logged: {line}");
         assert!(
             !line.contains("wrong-token"),
             "a presented token was logged: {line}"
+        );
+    }
+}
+
+/// An application with its own state, as the README shows it.
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+async fn hello(axum::extract::State(state): axum::extract::State<AppState>) -> &'static str {
+    state.greeting
+}
+
+#[test]
+fn the_router_nests_into_a_stateful_app_and_answers_with_the_path_asked_for() {
+    let db = TempDb::new();
+    let app: axum::Router = axum::Router::new()
+        .route("/", axum::routing::get(hello))
+        .nest("/ops/db", migrate_runtime::http::router(&DEMO, db.config()))
+        .route(
+            "/ops/db/",
+            axum::routing::get(|| async { axum::response::Redirect::permanent("/ops/db") }),
+        )
+        .with_state(AppState { greeting: "hello" });
+    let server = Server::start_app(app, "");
+    assert_eq!(get(&server.url("/"), None).body, "hello");
+    assert_eq!(get(&server.url("/ops/db/health"), None).status, 503);
+    assert_eq!(get(&server.url("/ops/db/status"), Some(TOKEN)).status, 200);
+    assert_eq!(get(&server.url("/ops/db"), None).status, 200);
+    let redirect = get(&server.url("/ops/db/"), None);
+    assert_eq!(redirect.status, 308);
+    assert_eq!(redirect.header("location"), Some("/ops/db"));
+    for path in ["/ops/db//status", "/ops/db/nope"] {
+        let answer = get(&server.url(path), Some(TOKEN));
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.starts_with(&format!("no such route: {path};")),
+            "{message}"
         );
     }
 }
@@ -845,6 +955,9 @@ fn demo_serve_mounts_the_admin_under_admin_migrations() {
     let redirect = get(&format!("{root}/"), None);
     assert_eq!(redirect.status, 303);
     assert_eq!(redirect.header("location"), Some("/admin/migrations"));
+    let redirect = get(&format!("{url}/"), None);
+    assert_eq!(redirect.status, 303);
+    assert_eq!(redirect.header("location"), Some("/admin/migrations"));
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -877,9 +990,70 @@ fn demo_serve_refuses_a_short_token() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("at least 16"), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: the admin token in `MIGRATE_ADMIN_TOKEN` has 9 characters; it needs at least 16 (for example the output of `openssl rand -hex 24`); refusing to start"
+    );
     assert!(
         !stderr.contains("too-short"),
         "the token was printed: {stderr}"
+    );
+
+    // A trailing newline, as `$(cat token-file)` does not leave but a file read whole does.
+    let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("MIGRATE_ADMIN_TOKEN", format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: the admin token in `MIGRATE_ADMIN_TOKEN` ends with a newline (as `echo` and the last line of a file add; strip it);"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(TOKEN), "the token was printed: {stderr}");
+}
+
+#[test]
+fn demo_serve_says_an_empty_token_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .current_dir(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env_remove("MIGRATE_DB")
+        .env("MIGRATE_ADMIN_TOKEN", "")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let answer = get(&format!("{url}/status"), Some(TOKEN));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("note: MIGRATE_ADMIN_TOKEN is empty: the admin answers 403"),
+        "{stderr}"
+    );
+    assert_eq!(answer.status, 403);
+    assert!(
+        answer.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("`MIGRATE_ADMIN_TOKEN` is empty"),
+        "{}",
+        answer.body
     );
 }

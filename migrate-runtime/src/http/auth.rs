@@ -25,8 +25,16 @@ pub(super) struct Token([u8; 32]);
 
 impl Token {
     pub(super) fn new(token: &str) -> Result<Token, ConfigError> {
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ConfigError::TokenNotPrintable);
+        if let Some((index, c)) = token
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        {
+            return Err(ConfigError::TokenNotPrintable {
+                position: index + 1,
+                length: token.chars().count(),
+                kind: kind(c),
+            });
         }
         if token.len() < MIN_TOKEN_LEN {
             return Err(ConfigError::TokenTooShort {
@@ -39,6 +47,19 @@ impl Token {
     /// Whether `presented` is the token, in time independent of both.
     fn matches(&self, presented: &[u8]) -> bool {
         bool::from(digest(presented).ct_eq(&self.0))
+    }
+}
+
+/// A character a token may not hold, in words (never the character: it is part of a secret).
+fn kind(c: char) -> &'static str {
+    match c {
+        '\n' => "a newline",
+        '\r' => "a carriage return",
+        '\t' => "a tab",
+        ' ' => "a space",
+        c if c.is_ascii_control() => "a control character",
+        c if c.is_whitespace() => "a non-ASCII space",
+        _ => "a non-ASCII character",
     }
 }
 
@@ -70,7 +91,7 @@ pub(super) async fn require_enabled(
     next: Next,
 ) -> Response {
     if admin.config.token.is_none() {
-        return Problem::disabled().into_response();
+        return Problem::disabled(&admin.config.how_to_enable()).into_response();
     }
     next.run(request).await
 }
@@ -82,7 +103,7 @@ pub(super) async fn require_token(
     next: Next,
 ) -> Response {
     let Some(token) = &admin.config.token else {
-        return Problem::disabled().into_response();
+        return Problem::disabled(&admin.config.how_to_enable()).into_response();
     };
     match bearer(request.headers()) {
         Some(presented) if token.matches(presented) => next.run(request).await,
@@ -127,13 +148,37 @@ mod tests {
             Token::new("short").err(),
             Some(ConfigError::TokenTooShort { length: 5 })
         );
+        let refused = |token| Token::new(token).err().map(|e| e.to_string());
         assert_eq!(
             Token::new("sixteen chars!!!").err(),
-            Some(ConfigError::TokenNotPrintable)
+            Some(ConfigError::TokenNotPrintable {
+                position: 8,
+                length: 16,
+                kind: "a space"
+            })
         );
         assert_eq!(
-            Token::new("sixteen-chars-é!").err(),
-            Some(ConfigError::TokenNotPrintable)
+            refused("sixteen chars!!!").unwrap(),
+            "the admin token has a space at character 8 of 16; it may hold only visible ASCII characters (no spaces, line breaks or control characters)"
+        );
+        assert!(
+            refused("sixteen-chars-é!")
+                .unwrap()
+                .starts_with("the admin token has a non-ASCII character at character 15 of 16;")
+        );
+        assert_eq!(
+            refused("0123456789abcdef\n").unwrap(),
+            "the admin token ends with a newline (as `echo` and the last line of a file add; strip it); it may hold only visible ASCII characters (no spaces, line breaks or control characters)"
+        );
+        assert!(
+            refused("\t0123456789abcdef")
+                .unwrap()
+                .starts_with("the admin token starts with a tab;")
+        );
+        assert!(
+            refused("")
+                .unwrap()
+                .starts_with("the admin token is empty;")
         );
         let token = Token::new("0123456789abcdef").unwrap();
         assert!(token.matches(b"0123456789abcdef"));

@@ -139,12 +139,22 @@ fn verdict(status: &Status) -> Health {
             .collect::<Vec<_>>()
     };
     let mut problems = Vec::new();
-    let drifted = versions(MigrationState::Drifted);
-    if !drifted.is_empty() {
-        problems.push(format!(
-            "drift: applied migration {} changed since",
-            drifted.join(", ")
-        ));
+    let drifted: Vec<String> = status
+        .in_state(MigrationState::Drifted)
+        .map(|m| match &m.file {
+            Some(file) => format!("{} (`{file}`)", m.version),
+            None => m.version.to_string(),
+        })
+        .collect();
+    match drifted.as_slice() {
+        [] => {}
+        [one] => problems.push(format!(
+            "drift: applied migration {one} was edited after it was applied"
+        )),
+        many => problems.push(format!(
+            "drift: applied migrations {} were edited after they were applied",
+            many.join(", ")
+        )),
     }
     let unknown = versions(MigrationState::Unknown);
     if !unknown.is_empty() {
@@ -249,7 +259,15 @@ mod tests {
         assert_eq!(h.status, "error");
         assert_eq!(
             h.reason.as_deref(),
-            Some("drift: applied migration 1 changed since")
+            Some("drift: applied migration 1 (`0001_a.sql`) was edited after it was applied")
+        );
+        conn.execute("UPDATE schema_migrations SET checksum = 'x'", [])
+            .unwrap();
+        assert_eq!(
+            of(&set, &conn).reason.as_deref(),
+            Some(
+                "drift: applied migrations 1 (`0001_a.sql`), 2 (`0002_b.sql`) were edited after they were applied"
+            )
         );
         assert_eq!(h.code(), StatusCode::SERVICE_UNAVAILABLE);
     }

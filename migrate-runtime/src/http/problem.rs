@@ -74,11 +74,12 @@ impl Problem {
         Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
-    pub(super) fn disabled() -> Self {
+    /// No token is configured; `how` says how to enable the admin.
+    pub(super) fn disabled(how: &str) -> Self {
         Problem::new(
             StatusCode::FORBIDDEN,
             "admin_disabled",
-            "the migration admin is disabled: no admin token is configured; set one of at least 16 characters (`AdminConfig::token`; the demo reads MIGRATE_ADMIN_TOKEN) and restart",
+            format!("the migration admin is disabled: no admin token is configured; {how}"),
         )
     }
 
@@ -110,7 +111,12 @@ impl IntoResponse for Problem {
 
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
+        let mut message = error.to_string();
+        if let Error::Drift(_) = &error {
+            message.push_str(
+                "; nothing was changed. If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`) and try again; otherwise restore the file as it was applied",
+            );
+        }
         let (status, kind) = match &error {
             Error::Statement(_)
             | Error::ForeignKeys { .. }

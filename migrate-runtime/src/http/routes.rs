@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{OriginalUri, Path, RawQuery, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -291,7 +291,17 @@ fn shorten(text: &str) -> String {
     }
 }
 
-pub(super) async fn not_found(uri: Uri) -> Response {
+/// The path the client asked for (the application's prefix included), as the log and the 404
+/// show it.
+fn asked_for(request: &Request) -> String {
+    let uri = match request.extensions().get::<OriginalUri>() {
+        Some(OriginalUri(uri)) => uri,
+        None => request.uri(),
+    };
+    shorten(uri.path())
+}
+
+pub(super) async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
     Problem::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -341,11 +351,17 @@ pub(super) async fn cap_body(limit: usize, request: Request, next: Next) -> Resp
     }
 }
 
-/// Logs every request (method, path, status, time; never the query or a header, so never
-/// the token) and adds the security headers every answer carries.
+/// Logs every request (method, path as the client asked for it, status, time; never the
+/// query or a header, so never the token) and adds the security headers every answer carries.
+/// `GET /health` is logged at debug level (load balancers poll it), the others at info.
 pub(super) async fn log_and_harden(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = shorten(request.uri().path());
+    let path = asked_for(&request);
+    let level = if method == Method::GET && request.uri().path() == "/health" {
+        log::Level::Debug
+    } else {
+        log::Level::Info
+    };
     let started = Instant::now();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -353,7 +369,8 @@ pub(super) async fn log_and_harden(request: Request, next: Next) -> Response {
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    log::info!(
+    log::log!(
+        level,
         "{method} {path} -> {} in {:.1?}",
         response.status().as_u16(),
         started.elapsed()
