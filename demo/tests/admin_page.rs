@@ -2,7 +2,7 @@
 //! token, see the migrations and the history, run a dry run and an apply, roll back through the
 //! confirmation dialog. Screenshots are written to `<target dir>/admin-page*.png`.
 //!
-//! Needs Debian's `chromium` (`apt-get install -y chromium`; `.ci/run` installs it). Without
+//! Needs Debian's `chromium` (`apt-get install -y chromium`; `scripts/test.sh` installs it). Without
 //! it the test fails, naming the command: it never skips.
 
 mod support;
@@ -22,7 +22,7 @@ fn chromium() -> PathBuf {
     match headless_chrome::browser::default_executable() {
         Ok(path) => path,
         Err(e) => panic!(
-            "no Chromium to drive the admin page ({e}): install it with `apt-get install -y chromium` (.ci/run does), or set CHROME to a Chrome or Chromium binary"
+            "no Chromium to drive the admin page ({e}): install it with `apt-get install -y chromium` (scripts/test.sh does), or set CHROME to a Chrome or Chromium binary"
         ),
     }
 }
