@@ -98,11 +98,7 @@ pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result
             path: backup.to_path_buf(),
         });
     }
-    let source = Connection::open_with_flags(
-        backup,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|source| Error::Backup {
+    let source = open_immutable(backup).map_err(|source| Error::Backup {
         path: backup.to_path_buf(),
         source,
     })?;
@@ -137,6 +133,41 @@ pub fn restore_backup(conn: &mut Connection, backup: impl AsRef<Path>) -> Result
     }
     log::info!("restored the database from `{}`", backup.display());
     Ok(())
+}
+
+/// Opens a backup to read it without leaving anything beside it: as an immutable file (no
+/// locks, no `-wal` or `-shm` files, which a read-only connection to a backup taken from a
+/// WAL database would otherwise create and leave behind). A backup is never written while it
+/// is restored, which is what `immutable` asks SQLite to assume.
+fn open_immutable(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    match file_uri(path) {
+        Some(uri) => Connection::open_with_flags(
+            format!("{uri}?immutable=1"),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        ),
+        None => Connection::open_with_flags(path, flags),
+    }
+}
+
+/// `path` as an SQLite `file:` URI: absolute, `/`-separated, with every byte outside the
+/// unreserved set percent-encoded. `None` for a path that is not UTF-8.
+fn file_uri(path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    let text = absolute.to_str()?.replace('\\', "/");
+    let mut uri = String::from("file:");
+    // A Windows path (`C:/...`) needs the empty authority's slash before the drive.
+    if !text.starts_with('/') {
+        uri.push('/');
+    }
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/:".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(uri)
 }
 
 /// Copies every page of `source` into `destination` in one step, so that the destination

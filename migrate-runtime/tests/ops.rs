@@ -7,7 +7,7 @@ use migrate_runtime::rusqlite::{self, Connection};
 use migrate_runtime::{
     BackupTarget, Error, HistoryEvent, MigrationState, Migrations, RollbackOptions,
 };
-use migrate_test_kit::{Db, rows_of, user_dump as dump, user_version};
+use migrate_test_kit::{Db, Journal, rows_of, user_dump as dump, user_version};
 
 /// A set of three migrations; `down` says which versions get a down file.
 fn shop(down: &[i64]) -> Migrations {
@@ -540,6 +540,37 @@ fn restore_brings_back_a_backup() {
     drop(conn);
     // Seen from a new connection as well.
     assert_eq!(everything(&db.open()), original);
+}
+
+#[test]
+fn restoring_a_backup_of_a_wal_database_leaves_nothing_beside_the_backup() {
+    let set = shop(&[]);
+    let db = Db::new(Journal::Wal);
+    let mut conn = db.open();
+    set.runner().target(1).run(&mut conn).unwrap();
+    let original = everything(&conn);
+    // A name a URI must escape.
+    let backup = db.path.with_file_name("a 100% ?#backup");
+    set.runner()
+        .backup(BackupTarget::Path(backup.clone()))
+        .run(&mut conn)
+        .unwrap();
+    migrate_runtime::restore_backup(&mut conn, &backup).unwrap();
+    assert_eq!(everything(&conn), original);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal", "the restored database keeps its journal mode");
+    let beside: Vec<String> = std::fs::read_dir(backup.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&*backup.file_name().unwrap().to_string_lossy()))
+        .collect();
+    assert_eq!(
+        beside,
+        [backup.file_name().unwrap().to_string_lossy()],
+        "{beside:?}"
+    );
 }
 
 #[test]
