@@ -13,7 +13,9 @@
 //! ```
 //!
 //! An application with its own clap command line mounts the same subcommands under its own,
-//! as `myapp migrate ...`:
+//! as `myapp migrate ...`. Its `#[derive(Parser)]` needs clap in its own `Cargo.toml`, with the
+//! derive feature: `clap = { version = "4", features = ["derive"] }` (the derive macros name
+//! `clap::` paths, which a re-export cannot provide):
 //!
 //! ```no_run
 //! use clap::{Parser, Subcommand};
