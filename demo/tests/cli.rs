@@ -597,6 +597,54 @@ fn backup_then_restore_gives_back_the_original_contents() {
 }
 
 #[test]
+fn apply_allows_holes_and_unknown_versions_only_when_asked() {
+    let setup = Setup::new();
+    // A hole: migration 3 recorded as not applied while 4 to 7 are.
+    let db = setup.db_at("holes.db", 7);
+    execute(
+        &db,
+        "DELETE FROM schema_migrations WHERE version = 3; DROP INDEX orders_by_customer;",
+    );
+    let output = setup.migrate(&db, &["apply", "--yes"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("(`apply --allow-holes`)"),
+        "{}",
+        stderr(&output)
+    );
+    let output = setup
+        .migrate(&db, &["apply", "--yes", "--allow-holes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let recorded: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(recorded, 7);
+
+    // A version this build does not know.
+    let db = setup.db_at("ahead.db", 7);
+    execute(
+        &db,
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, \
+         history_checksum) VALUES (99, 'future', 'sha256:00', '2026-01-01T00:00:00.000Z', 0, 'x')",
+    );
+    let output = setup.migrate(&db, &["apply", "--yes"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("(`apply --allow-unknown`)"),
+        "{}",
+        stderr(&output)
+    );
+    let output = setup
+        .migrate(&db, &["apply", "--yes", "--allow-unknown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
 fn repair_accepts_an_edited_migration() {
     let setup = Setup::new();
     let db = setup.db_at("shop.db", 7);
@@ -608,7 +656,9 @@ fn repair_accepts_an_edited_migration() {
     let output = setup.migrate(&db, &["apply"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("(0003_index_orders_by_customer.sql) was applied with sha256:00"),
+        stderr(&output).contains(
+            "(0003_index_orders_by_customer.sql) was edited after it was applied (applied sha256:00,"
+        ) && stderr(&output).contains("accept it with `repair`"),
         "{}",
         stderr(&output)
     );

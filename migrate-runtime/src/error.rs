@@ -44,6 +44,9 @@ pub struct StatementFailure {
     pub extended_code: Option<i32>,
     /// Versions this call applied (and committed) before the failure.
     pub applied: Vec<i64>,
+    /// What to do, when the failure suggests it: for example `baseline` when a table the
+    /// migration creates already exists.
+    pub hint: Option<String>,
 }
 
 /// One row that violates a foreign key after a migration, from `PRAGMA foreign_key_check`.
@@ -95,7 +98,7 @@ pub struct Drift {
 #[non_exhaustive]
 pub enum Error {
     /// A statement of a migration failed; the migration was rolled back.
-    #[error("{} failed at statement {} (line {}): {}", .0.migration, .0.statement_index, .0.line, .0.message)]
+    #[error("{} failed at statement {} (line {}): {}{}", .0.migration, .0.statement_index, .0.line, .0.message, .0.hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default())]
     Statement(Box<StatementFailure>),
 
     /// A migration left rows that violate foreign keys; it was rolled back.
@@ -133,19 +136,19 @@ pub enum Error {
     },
 
     /// Applied migrations whose files have changed since.
-    #[error("applied migrations differ from this build: {}", join_drift(.0))]
+    #[error("applied migrations differ from this build: {}; if the edit was intended, accept it with `repair` (it records the new checksum), otherwise restore the file as it was applied", join_drift(.0))]
     Drift(Vec<Drift>),
 
     /// The database records versions this build does not have: it is ahead of the code.
-    #[error("the database has applied migrations this build does not know (the database is ahead of the code): {}", join(.0))]
+    #[error("the database has applied migrations this build does not know (the database is ahead of the code): {}; deploy a build that has them, or go on without them with `Runner::allow_unknown_applied` (`apply --allow-unknown`)", join(.0))]
     UnknownApplied(Vec<MigrationRef>),
 
     /// Versions missing from the applied history while later ones are applied.
-    #[error("applied migrations have holes: {} not applied while later versions are", join(.0))]
+    #[error("applied migrations have holes: {} not applied while later versions are; apply them out of order with `Runner::allow_holes` (`apply --allow-holes`)", join(.0))]
     Holes(Vec<MigrationRef>),
 
     /// A no-transaction migration stopped at a failed statement in an earlier run.
-    #[error("{} is incomplete: it runs outside a transaction and an earlier run failed at statement {} (line {}): {}; fix that statement and run again (or retry it unchanged with `Runner::retry_failed`)", .0.migration, .0.statement_index, .0.line, .0.message)]
+    #[error("{} is incomplete: it runs outside a transaction and an earlier run failed at statement {} (line {}): {}; fix that statement and run again (or retry it unchanged with `Runner::retry_failed`, `apply --retry-failed`)", .0.migration, .0.statement_index, .0.line, .0.message)]
     Incomplete(Box<StatementFailure>),
 
     /// A no-transaction migration is incomplete and statements that already ran have changed.
@@ -319,7 +322,7 @@ fn join_drift(drift: &[Drift]) -> String {
         .iter()
         .map(|d| {
             format!(
-                "{} was applied with {} but is now {}",
+                "{} was edited after it was applied (applied {}, now {})",
                 d.migration, d.applied, d.embedded
             )
         })

@@ -223,6 +223,13 @@ fn a_database_ahead_of_the_build_is_refused_listing_every_unknown_version() {
     // The build has no file for them: the name recorded in the database stands in.
     assert_eq!(listed, vec![(3, "add_archive"), (4, "add_pins")]);
     assert!(error.to_string().contains("ahead"), "{error}");
+    assert!(
+        error.to_string().ends_with(
+            "deploy a build that has them, or go on without them with \
+             `Runner::allow_unknown_applied` (`apply --allow-unknown`)"
+        ),
+        "{error}"
+    );
     assert_eq!(db.bytes(), bytes);
 
     let report = older
@@ -233,6 +240,33 @@ fn a_database_ahead_of_the_build_is_refused_listing_every_unknown_version() {
     assert!(report.is_empty());
     assert_eq!(db.bytes(), bytes);
     assert_eq!(applied_versions(&conn), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn a_database_that_had_the_schema_before_is_pointed_to_baseline() {
+    let db = Db::new(Journal::Rollback);
+    let mut conn = db.open();
+    conn.execute_batch("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        .unwrap();
+    let error = set(&BASE[..1]).run(&mut conn).expect_err("notes exists");
+    let Error::Statement(failure) = &error else {
+        panic!("expected Error::Statement, got {error:?}");
+    };
+    assert!(failure.message.contains("already exists"), "{error}");
+    assert!(
+        failure
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("`baseline`")),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains(
+            "; if this database already had the schema before it was managed by migrations, \
+             record the migrations it already has with `baseline`"
+        ),
+        "{error}"
+    );
 }
 
 #[test]
@@ -258,6 +292,12 @@ fn holes_are_refused_listing_every_missing_version_and_nothing_is_applied() {
         vec![(2, "0002_add_tags.sql"), (3, "0003_add_archive.sql")]
     );
     assert_eq!(db.bytes(), bytes, "the pending migration 5 was not applied");
+    assert!(
+        error.to_string().ends_with(
+            "apply them out of order with `Runner::allow_holes` (`apply --allow-holes`)"
+        ),
+        "{error}"
+    );
 
     let report = newer.runner().allow_holes(true).run(&mut conn).unwrap();
     assert_eq!(versions(&report), vec![2, 3, 5]);

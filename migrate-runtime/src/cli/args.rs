@@ -189,6 +189,18 @@ pub struct ApplyArgs {
     /// path is given).
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
     pub backup: Option<Option<PathBuf>>,
+    /// Apply versions missing below the highest applied one (out of order) instead of
+    /// refusing (`Runner::allow_holes`).
+    #[arg(long)]
+    pub allow_holes: bool,
+    /// Apply even when the database records versions this build does not know
+    /// (`Runner::allow_unknown_applied`).
+    #[arg(long)]
+    pub allow_unknown: bool,
+    /// Retry the failed statement of an incomplete no-transaction migration unchanged, for a
+    /// failure that was not the statement's fault (`Runner::retry_failed`).
+    #[arg(long)]
+    pub retry_failed: bool,
     /// Do not ask for confirmation.
     #[arg(long, short)]
     pub yes: bool,

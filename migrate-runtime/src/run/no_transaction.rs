@@ -200,6 +200,7 @@ fn resume_point(
                 message: failed.message.clone(),
                 extended_code: None,
                 applied: Vec::new(),
+                hint: None,
             })));
         }
         log::info!(

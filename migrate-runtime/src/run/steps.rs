@@ -184,7 +184,19 @@ pub(crate) fn statement_failure(
             _ => None,
         },
         applied: applied.to_vec(),
+        hint: hint_for(&sqlite_message(error)),
     }))
+}
+
+/// What to do about a failed statement, when its message says: a table or index that already
+/// exists usually means a database that had this schema before it was managed by migrations.
+fn hint_for(message: &str) -> Option<String> {
+    message.contains("already exists").then(|| {
+        "if this database already had the schema before it was managed by migrations, record \
+         the migrations it already has with `baseline` (`Migrations::baseline`) instead of \
+         running them"
+            .to_owned()
+    })
 }
 
 /// Fails the migration when `PRAGMA foreign_key_check` finds violations in any table.

@@ -50,6 +50,9 @@ pub(super) fn apply(
     }
     let mut runner = migrations
         .runner()
+        .allow_holes(args.allow_holes)
+        .allow_unknown_applied(args.allow_unknown)
+        .retry_failed(args.retry_failed)
         .on_event(|event| ui.progress(event, false));
     if let Some(target) = args.target {
         runner = runner.target(target);
