@@ -266,7 +266,10 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     let output = setup.migrate(&db, &["check"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("drift in 2"),
+        stderr(&output).contains(
+            "applied migration 2 (`0002_create_customers_and_orders.sql`) was edited after it was \
+             applied: if the edit was intended, accept it with `repair`"
+        ),
         "{}",
         stderr(&output)
     );

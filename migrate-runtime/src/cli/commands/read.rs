@@ -124,20 +124,46 @@ impl Verdict {
 
         let mut problems = Vec::new();
         if !drifted.is_empty() {
-            problems.push(format!("drift in {}", list(&drifted)));
+            let files: Vec<String> = status
+                .in_state(MigrationState::Drifted)
+                .map(|m| match &m.file {
+                    Some(file) => format!("{} (`{file}`)", m.version),
+                    None => m.version.to_string(),
+                })
+                .collect();
+            problems.push(format!(
+                "applied migration{} {} {} edited after {} applied: if the edit was intended, \
+                 accept it with `repair`; otherwise restore the file as it was applied",
+                plural(drifted.len()),
+                files.join(", "),
+                if drifted.len() == 1 { "was" } else { "were" },
+                if drifted.len() == 1 {
+                    "it was"
+                } else {
+                    "they were"
+                },
+            ));
         }
         if !unknown.is_empty() {
             problems.push(format!(
-                "applied version{} {} unknown to this build (the database is ahead of the code)",
+                "applied version{} {} unknown to this build (the database is ahead of the code): \
+                 deploy a build that has {}, or apply with `--allow-unknown`",
                 plural(unknown.len()),
-                list(&unknown)
+                list(&unknown),
+                if unknown.len() == 1 { "it" } else { "them" },
             ));
         }
         if !status.holes.is_empty() {
             problems.push(format!(
-                "version{} {} not applied while later versions are",
+                "version{} {} not applied while later versions are: apply {} out of order with \
+                 `apply --allow-holes`",
                 plural(status.holes.len()),
-                list(&status.holes)
+                list(&status.holes),
+                if status.holes.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
             ));
         }
         // An incomplete migration that stopped at a failed statement needs a person; one
