@@ -648,6 +648,50 @@ fn apply_allows_holes_and_unknown_versions_only_when_asked() {
 }
 
 #[test]
+fn json_failures_print_one_error_document() {
+    let setup = Setup::new();
+    let db = setup.db_at("failing.db", 7);
+    // Migration 3 is recorded as not applied, but its index is there: applying it fails.
+    execute(&db, "DELETE FROM schema_migrations WHERE version = 3");
+    let output = setup
+        .migrate(&db, &["--json", "apply", "--yes", "--allow-holes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let document = json(&output);
+    assert_eq!(document["error"], "migration_failed", "{document}");
+    assert_eq!(document["version"], 3);
+    assert_eq!(document["file"], "0003_index_orders_by_customer.sql");
+    assert_eq!(document["statement_index"], 1);
+    assert_eq!(document["line"], 2);
+    assert_eq!(
+        document["sqlite_message"],
+        "index orders_by_customer already exists"
+    );
+    assert!(
+        document["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`baseline`")),
+        "{document}"
+    );
+    assert!(
+        stderr(&output).starts_with("error: "),
+        "{}",
+        stderr(&output)
+    );
+
+    // A failure of the command line itself.
+    let output = setup
+        .migrate(&db, &["--json", "restore", "no-such.backup", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let document = json(&output);
+    assert_eq!(document["error"], "no_such_backup", "{document}");
+    assert_eq!(document["message"], "`no-such.backup`: no such backup file");
+}
+
+#[test]
 fn repair_accepts_an_edited_migration() {
     let setup = Setup::new();
     let db = setup.db_at("shop.db", 7);

@@ -74,7 +74,7 @@ fn health_says_pending_ready_or_error_without_auth() {
     let message = body["message"].as_str().unwrap();
     assert!(
         message.contains("0002_create_customers_and_orders.sql")
-            && message.contains("If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`)"),
+            && message.contains("if the edit was intended, accept it with `repair`"),
         "{message}"
     );
     assert_same("a run refused for drift", &db.dump(), &before);

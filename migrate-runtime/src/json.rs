@@ -20,6 +20,97 @@ use serde::Serialize;
 
 use crate::{AppliedMigration, Drift, HistoryEntry, MigrationStatus, Report, StatusCounts};
 
+/// A failure, under `--json` and as the HTTP admin's error body: what kind of failure
+/// (`error`, a stable snake-case name), the message a person reads, and for a failed
+/// migration where it failed (`version`, `file`, `statement_index`, `line`,
+/// `sqlite_message`, `applied`).
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorDocument {
+    pub error: &'static str,
+    pub message: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Box<Failure>>,
+}
+
+/// Where a migration failed.
+#[derive(Debug, Serialize)]
+pub(crate) struct Failure {
+    pub version: i64,
+    pub file: String,
+    pub statement_index: Option<usize>,
+    pub line: Option<u32>,
+    pub sqlite_message: Option<String>,
+    pub applied: Vec<i64>,
+}
+
+impl ErrorDocument {
+    /// A failure of kind `error` with `message` and nothing more.
+    pub(crate) fn new(error: &'static str, message: impl Into<String>) -> Self {
+        ErrorDocument {
+            error,
+            message: message.into(),
+            failure: None,
+        }
+    }
+
+    /// The document of a library error: its kind, its message, and where a migration failed.
+    pub(crate) fn of(error: &crate::Error) -> Self {
+        ErrorDocument {
+            error: error_kind(error),
+            message: error.to_string(),
+            failure: failure(error).map(Box::new),
+        }
+    }
+}
+
+/// The stable name of a library error's kind.
+pub(crate) fn error_kind(error: &crate::Error) -> &'static str {
+    use crate::Error;
+    match error {
+        Error::Statement(_)
+        | Error::ForeignKeys { .. }
+        | Error::Code { .. }
+        | Error::Record { .. } => "migration_failed",
+        Error::Locked { .. } => "locked",
+        Error::Drift(_) => "drift",
+        Error::UnknownApplied(_) => "unknown_applied",
+        Error::Holes(_) => "holes",
+        Error::Incomplete(_) | Error::IncompleteEdited { .. } => "incomplete",
+        Error::MissingDown(_) => "missing_down",
+        Error::NeedsOwnTransaction { .. } | Error::AlreadyTracked { .. } => "conflict",
+        Error::InvalidVersion { .. } => "invalid_version",
+        Error::NotADatabase { .. } => "not_a_database",
+        Error::ReadOnly { .. } => "read_only",
+        _ => "database_error",
+    }
+}
+
+fn failure(error: &crate::Error) -> Option<Failure> {
+    use crate::Error;
+    let applied = error.applied_before_failure().to_vec();
+    match error {
+        Error::Statement(f) => Some(Failure {
+            version: f.migration.version,
+            file: f.migration.file.clone(),
+            statement_index: Some(f.statement_index),
+            line: Some(f.line),
+            sqlite_message: Some(f.message.clone()),
+            applied,
+        }),
+        Error::ForeignKeys { migration, .. }
+        | Error::Code { migration, .. }
+        | Error::Record { migration, .. } => Some(Failure {
+            version: migration.version,
+            file: migration.file.clone(),
+            statement_index: None,
+            line: None,
+            sqlite_message: None,
+            applied,
+        }),
+        _ => None,
+    }
+}
+
 /// `status`.
 #[derive(Serialize)]
 pub(crate) struct Status<'a> {

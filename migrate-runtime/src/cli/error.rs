@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use migrate_rules::name::NameError;
 
 use crate::Error;
+use crate::json::ErrorDocument;
 
 /// A subcommand's failure; [`CliError::exit_code`] says how the process ends.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,26 @@ impl CliError {
     /// not a failure.
     pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::FAILURE
+    }
+
+    /// The `--json` document of this failure.
+    pub(crate) fn document(&self) -> ErrorDocument {
+        let kind = match self {
+            CliError::Library(error) => return ErrorDocument::of(error),
+            CliError::NoDatabase => "no_database",
+            CliError::Open { .. } => "cannot_open",
+            CliError::NoSuchDatabase(_) => "no_such_database",
+            CliError::NoSuchBackup(_) => "no_such_backup",
+            CliError::NotConfirmable { .. } => "not_confirmable",
+            CliError::Answer(_) => "answer",
+            CliError::Refused => "refused",
+            CliError::InvalidDescription { .. } => "invalid_description",
+            CliError::Io { .. } => "io",
+            CliError::AlreadyExists(_) => "already_exists",
+            CliError::Unverified(_) => "unverified",
+            CliError::NoVersionLeft => "no_version_left",
+        };
+        ErrorDocument::new(kind, self.to_string())
     }
 
     /// An I/O failure on `path`.

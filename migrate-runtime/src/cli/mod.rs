@@ -248,6 +248,10 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
     match commands::execute(migrations, global.db.as_deref(), command, &ui) {
         Ok(code) => code,
         Err(error) => {
+            // Under `--json`, standard output always holds one document: the error's.
+            if ui.json {
+                ui.json_out(&error.document());
+            }
             ui.error(&error.to_string());
             error.exit_code()
         }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::Error;
+use crate::json::ErrorDocument;
 
 /// A JSON answer with its status code.
 pub(super) fn json(status: StatusCode, body: &impl Serialize) -> Response {
@@ -28,41 +29,14 @@ pub(super) fn json(status: StatusCode, body: &impl Serialize) -> Response {
 #[derive(Debug)]
 pub(super) struct Problem {
     status: StatusCode,
-    body: Body,
-}
-
-#[derive(Debug, Serialize)]
-struct Body {
-    error: &'static str,
-    message: String,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    failure: Option<Box<Failure>>,
-}
-
-/// What a failed migration (or down file) adds.
-#[derive(Debug, Serialize)]
-struct Failure {
-    version: i64,
-    file: String,
-    /// 1-based, for a failed statement.
-    statement_index: Option<usize>,
-    /// 1-based line of that statement in the file.
-    line: Option<u32>,
-    /// SQLite's own message, for a failed statement.
-    sqlite_message: Option<String>,
-    /// Versions this call applied (or rolled back) before the failure.
-    applied: Vec<i64>,
+    body: ErrorDocument,
 }
 
 impl Problem {
     pub(super) fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
         Problem {
             status,
-            body: Body {
-                error,
-                message: message.into(),
-                failure: None,
-            },
+            body: ErrorDocument::new(error, message),
         }
     }
 
@@ -111,65 +85,22 @@ impl IntoResponse for Problem {
 
 impl From<Error> for Problem {
     fn from(error: Error) -> Self {
-        let mut message = error.to_string();
+        let mut body = ErrorDocument::of(&error);
         if let Error::Drift(_) = &error {
-            message.push_str(
-                "; nothing was changed. If the edit was intended, accept it with the CLI's `repair` (or `Migrations::repair`) and try again; otherwise restore the file as it was applied",
-            );
+            body.message.push_str("; nothing was changed");
         }
-        let (status, kind) = match &error {
-            Error::Statement(_)
-            | Error::ForeignKeys { .. }
-            | Error::Code { .. }
-            | Error::Record { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "migration_failed"),
-            Error::Locked { .. } => (StatusCode::CONFLICT, "locked"),
-            Error::Drift(_) => (StatusCode::CONFLICT, "drift"),
-            Error::UnknownApplied(_) => (StatusCode::CONFLICT, "unknown_applied"),
-            Error::Holes(_) => (StatusCode::CONFLICT, "holes"),
-            Error::Incomplete(_) | Error::IncompleteEdited { .. } => {
-                (StatusCode::CONFLICT, "incomplete")
-            }
-            Error::MissingDown(_) => (StatusCode::CONFLICT, "missing_down"),
-            Error::NeedsOwnTransaction { .. } | Error::AlreadyTracked { .. } => {
-                (StatusCode::CONFLICT, "conflict")
-            }
-            Error::InvalidVersion { .. } => (StatusCode::BAD_REQUEST, "invalid_version"),
-            Error::NotADatabase { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "not_a_database"),
-            Error::ReadOnly { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "read_only"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "database_error"),
+        let status = match body.error {
+            "migration_failed" => StatusCode::UNPROCESSABLE_ENTITY,
+            "locked" | "drift" | "unknown_applied" | "holes" | "incomplete" | "missing_down"
+            | "conflict" => StatusCode::CONFLICT,
+            "invalid_version" => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
-            log::error!("{message}");
+            log::error!("{}", body.message);
         } else {
-            log::warn!("{message}");
+            log::warn!("{}", body.message);
         }
-        let mut problem = Problem::new(status, kind, message);
-        problem.body.failure = failure(&error).map(Box::new);
-        problem
-    }
-}
-
-fn failure(error: &Error) -> Option<Failure> {
-    let applied = error.applied_before_failure().to_vec();
-    match error {
-        Error::Statement(f) => Some(Failure {
-            version: f.migration.version,
-            file: f.migration.file.clone(),
-            statement_index: Some(f.statement_index),
-            line: Some(f.line),
-            sqlite_message: Some(f.message.clone()),
-            applied,
-        }),
-        Error::ForeignKeys { migration, .. }
-        | Error::Code { migration, .. }
-        | Error::Record { migration, .. } => Some(Failure {
-            version: migration.version,
-            file: migration.file.clone(),
-            statement_index: None,
-            line: None,
-            sqlite_message: None,
-            applied,
-        }),
-        _ => None,
+        Problem { status, body }
     }
 }
