@@ -39,6 +39,7 @@ mod clock;
 mod compare;
 mod db;
 mod error;
+mod fleet;
 mod migrations;
 mod ops;
 mod run;
@@ -50,6 +51,9 @@ pub use rusqlite;
 pub use crate::backup::{BackupTarget, restore_backup};
 pub use crate::checksum::RecordedChecksum;
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
+pub use crate::fleet::{
+    AppliedVersion, DatabaseStatus, Fleet, FleetEvent, FleetReport, OnError, Outcome, Shard, Totals,
+};
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
     HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackReport, Status,
@@ -60,7 +64,7 @@ pub mod verify {
     pub use crate::ops::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};
 }
 pub use crate::run::{
-    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, UpToDateCheck,
+    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, RunnerOptions, UpToDateCheck,
 };
 pub use crate::tracking::HistoryEvent;
 

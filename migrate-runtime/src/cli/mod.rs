@@ -172,6 +172,7 @@
 mod args; // the clap types
 mod commands; // one function per subcommand
 mod error; // CliError: why a subcommand failed, and its exit code
+mod fleet_output; // a fleet's progress bar, lines and summary
 mod json; // one type per `--json` document
 mod output; // colours, tables, progress lines
 
@@ -183,7 +184,7 @@ use rusqlite::Connection;
 
 use crate::{Error, Event, Migrations};
 
-pub use self::args::{ApplyArgs, Args, Command, GlobalArgs};
+pub use self::args::{ApplyArgs, Args, Command, FleetArgs, GlobalArgs};
 use self::output::Ui;
 
 /// A complete migration tool over `migrations`: parses the process's arguments and runs the
@@ -244,7 +245,12 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
     let Args { global, command } = args;
     let ui = Ui::new(global.json, global.quiet);
     let command = command.unwrap_or(Command::Status);
-    match commands::execute(migrations, global.db.as_deref(), command, &ui) {
+    let result = if global.fleet.is_fleet() {
+        commands::execute_fleet(migrations, &global.fleet, command, &ui)
+    } else {
+        commands::execute(migrations, global.db.as_deref(), command, &ui)
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
             ui.error(&error.to_string());

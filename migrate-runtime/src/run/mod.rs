@@ -14,7 +14,8 @@
 
 mod foreign_key_scope;
 mod no_transaction;
-mod plan;
+mod options;
+pub(crate) mod plan;
 mod report;
 pub(crate) mod steps;
 mod transactional;
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 pub use self::foreign_key_scope::ForeignKeyCheck;
+pub use self::options::RunnerOptions;
 use self::foreign_key_scope::ForeignKeyScope;
 use self::plan::{Plan, Tolerance};
 pub use self::report::{AppliedMigration, Event, Report};
@@ -319,7 +321,7 @@ impl<'m> Runner<'m> {
     }
 
     /// The fast path: true when there is certainly nothing to do.
-    fn is_up_to_date(&self, conn: &Connection) -> Result<bool, Error> {
+    pub(crate) fn is_up_to_date(&self, conn: &Connection) -> Result<bool, Error> {
         let latest = self.migrations.latest_version();
         if self.target.is_some_and(|target| target < latest) {
             return Ok(false);
