@@ -64,7 +64,8 @@ pub mod verify {
     pub use crate::ops::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};
 }
 pub use crate::run::{
-    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, RunnerOptions, UpToDateCheck,
+    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, RunnerOptions,
+    UpToDateCheck,
 };
 pub use crate::tracking::HistoryEvent;
 

@@ -140,7 +140,10 @@ impl Settings {
         let conn = if self.create_missing && !outcome.path.exists() {
             // Would be created empty: every migration up to the target is pending.
             (outcome.from, outcome.to) = (Some(0), Some(target));
-            outcome.pending = migrations.iter().take_while(|m| m.version() <= target).count();
+            outcome.pending = migrations
+                .iter()
+                .take_while(|m| m.version() <= target)
+                .count();
             return Ok(if outcome.pending == 0 {
                 DatabaseStatus::UpToDate
             } else {

@@ -22,8 +22,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-pub use self::report::{AppliedVersion, DatabaseStatus, FleetReport, Outcome, Totals};
 use self::database::Settings;
+pub use self::report::{AppliedVersion, DatabaseStatus, FleetReport, Outcome, Totals};
 use self::worker::Pool;
 use crate::error::Error;
 use crate::migrations::Migrations;
@@ -63,8 +63,9 @@ impl FromStr for OnError {
 /// One share of a fleet split across `count` jobs or machines: shard `index` of `count`,
 /// 1-based (`1/4`, `2/4`, `3/4`, `4/4`).
 ///
-/// A path belongs to the shard when the 64-bit FNV-1a hash of its bytes, as given, modulo
-/// `count` is `index - 1`. The split is deterministic (the same on every machine and every
+/// A path belongs to the shard when the hash of its bytes, as given, modulo `count` is
+/// `index - 1`; the hash is 64-bit FNV-1a followed by MurmurHash3's 64-bit finalizer (so that
+/// every bit of the path reaches the low bits the modulo reads). The split is deterministic (the same on every machine and every
 /// run, for the same spelling of the path) and the shards of one count cover every path
 /// exactly once. Overlapping shards are still safe: each database has its own lock.
 ///
@@ -121,7 +122,7 @@ impl Shard {
     /// assert!(all.contains(std::path::Path::new("any.db")));
     /// ```
     pub fn contains(&self, path: &Path) -> bool {
-        fnv1a(path) % self.count == self.index - 1
+        path_hash(path) % self.count == self.index - 1
     }
 }
 
@@ -144,15 +145,22 @@ impl FromStr for Shard {
     }
 }
 
-/// 64-bit FNV-1a of the path's bytes (on Unix its raw bytes, elsewhere its UTF-8 form).
-fn fnv1a(path: &Path) -> u64 {
+/// 64-bit FNV-1a of the path's bytes (on Unix its raw bytes, elsewhere its UTF-8 form), then
+/// MurmurHash3's `fmix64`: FNV-1a alone leaves its low bits depending only on the low bits
+/// of each byte.
+fn path_hash(path: &Path) -> u64 {
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
     #[cfg(not(unix))]
     let bytes = path.to_string_lossy().into_owned().into_bytes();
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+    let mut h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    });
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// What a fleet reports while it works, to [`Fleet::on_event`].
@@ -512,7 +520,9 @@ impl<'m> Fleet<'m> {
             }
         }
         pool.run(threads, paths);
-        let mut outcomes = outcomes.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut outcomes = outcomes
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         outcomes.sort_unstable_by_key(|(position, _)| *position);
         let mut totals = Totals {
             canary_failed,
@@ -563,5 +573,33 @@ mod tests {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         assert_eq!(" 2 / 3".trim().parse::<Shard>().unwrap().to_string(), "2/3");
+    }
+
+    #[test]
+    fn shards_are_even_and_stable() {
+        // Pinned: a change of the hash would move databases between machines mid-deploy.
+        let shard = |name: &str| {
+            (1..=4)
+                .find(|&i| Shard::new(i, 4).unwrap().contains(Path::new(name)))
+                .unwrap()
+        };
+        assert_eq!(
+            [
+                "tenants/acme.db",
+                "tenants/globex.db",
+                "tenants/initech.db",
+                "tenants/umbrella.db"
+            ]
+            .map(shard),
+            [3, 3, 2, 2]
+        );
+        let mut counts = [0usize; 4];
+        for i in 0..10_000 {
+            counts[shard(&format!("tenants/t{i:05}.db")) as usize - 1] += 1;
+        }
+        assert!(
+            counts.iter().all(|&n| (2300..2700).contains(&n)),
+            "{counts:?}"
+        );
     }
 }

@@ -49,8 +49,7 @@ impl Pool<'_> {
             for (position, path) in items {
                 if self.stop.load(Ordering::Acquire) {
                     self.skip(position, path);
-                } else if let Err(mpsc::SendError((position, path))) =
-                    sender.send((position, path))
+                } else if let Err(mpsc::SendError((position, path))) = sender.send((position, path))
                 {
                     // Every worker is gone (only if one panicked): nothing can start.
                     self.skip(position, path);

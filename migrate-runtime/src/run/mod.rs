@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 pub use self::foreign_key_scope::ForeignKeyCheck;
-pub use self::options::RunnerOptions;
 use self::foreign_key_scope::ForeignKeyScope;
+pub use self::options::RunnerOptions;
 use self::plan::{Plan, Tolerance};
 pub use self::report::{AppliedMigration, Event, Report};
 pub use self::steps::CodeStep;

@@ -217,7 +217,12 @@ mod tests {
 
     #[test]
     fn sidecars_are_not_databases() {
-        for sidecar in ["a.db-journal", "a.db-wal", "d/a.db-shm", "a.db.migrate-lock"] {
+        for sidecar in [
+            "a.db-journal",
+            "a.db-wal",
+            "d/a.db-shm",
+            "a.db.migrate-lock",
+        ] {
             assert!(is_sidecar(Path::new(sidecar)), "{sidecar}");
         }
         for db in ["a.db", "d/wal.db", "a.sqlite3"] {
