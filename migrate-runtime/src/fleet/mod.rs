@@ -211,7 +211,7 @@ type Observer<'m> = dyn Fn(FleetEvent<'_>) + Sync + 'm;
 /// ```
 pub struct Fleet<'m> {
     migrations: &'m Migrations,
-    databases: Box<dyn Iterator<Item = PathBuf> + 'm>,
+    databases: Box<dyn Iterator<Item = PathBuf> + Send + 'm>,
     parallel: Option<usize>,
     canary: usize,
     on_error: OnError,
@@ -265,8 +265,8 @@ impl Migrations {
 }
 
 impl<'m> Fleet<'m> {
-    /// The database files. The iterator is read lazily, on the calling thread, as workers
-    /// become free: a directory walk or a file of paths is never held in memory.
+    /// The database files. The iterator is read lazily, by whichever worker thread is free
+    /// (hence `Send`): a directory walk or a file of paths is never held in memory.
     ///
     /// ```
     /// # static MIGRATIONS: migrate_runtime::Migrations =
@@ -278,7 +278,7 @@ impl<'m> Fleet<'m> {
     pub fn databases<I>(mut self, paths: I) -> Self
     where
         I: IntoIterator<Item = PathBuf>,
-        I::IntoIter: 'm,
+        I::IntoIter: Send + 'm,
     {
         self.databases = Box::new(paths.into_iter());
         self
@@ -395,7 +395,7 @@ impl<'m> Fleet<'m> {
     /// Calls `observer` as each database starts and finishes, for progress output.
     ///
     /// It is called from the worker threads, concurrently (hence `Sync`); `Finished` comes
-    /// exactly once per database, skipped ones included (those from the calling thread).
+    /// exactly once per database, skipped ones included.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -505,7 +505,7 @@ impl<'m> Fleet<'m> {
         if self.canary > 0 {
             let canary: Vec<(usize, PathBuf)> = paths.by_ref().take(self.canary).collect();
             log::info!("fleet: canary of {} databases", canary.len());
-            pool.run(threads.min(canary.len()), canary.into_iter());
+            pool.run(threads.min(canary.len()), &mut canary.into_iter());
             canary_failed = outcomes
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -519,7 +519,7 @@ impl<'m> Fleet<'m> {
                 }
             }
         }
-        pool.run(threads, paths);
+        pool.run(threads, &mut paths);
         let mut outcomes = outcomes
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);

@@ -1,14 +1,14 @@
-//! The pool: `n` scoped threads take databases from a bounded channel that the calling thread
-//! fills from the caller's iterator, so paths are streamed: at most `2n` paths wait in the
-//! channel, whatever the size of the fleet.
+//! The pool: `n` scoped threads take the next path from the caller's iterator, behind a
+//! mutex, one at a time: paths are streamed, none is read before a thread is free for it,
+//! and no thread hands work to another (no channel, no wake-up per database).
 //!
 //! Invariants: a database starts only while the stop flag is down; once it is up, every path
-//! still to come (in the channel or in the iterator) becomes a skipped outcome, and the
-//! databases in flight finish. Every path yields exactly one outcome and one `Finished` event.
+//! still to come becomes a skipped outcome, and the databases in flight finish. Every path
+//! yields exactly one outcome and one `Finished` event.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
+use std::sync::{Mutex, PoisonError};
 
 use super::FleetEvent;
 use super::report::{DatabaseStatus, Outcome};
@@ -28,34 +28,32 @@ pub(crate) struct Pool<'a> {
 }
 
 impl Pool<'_> {
-    /// Runs every `(position, path)` of `items` on `threads` threads; returns when all are done.
-    pub(crate) fn run(&self, threads: usize, items: impl Iterator<Item = (usize, PathBuf)>) {
-        let threads = threads.max(1);
-        let (sender, receiver) = mpsc::sync_channel::<(usize, PathBuf)>(threads * 2);
-        let receiver = Mutex::new(receiver);
+    /// Runs every `(position, path)` of `items` on `threads` threads (on the calling thread
+    /// when `threads` is 1); returns when all are done.
+    pub(crate) fn run(
+        &self,
+        threads: usize,
+        items: &mut (dyn Iterator<Item = (usize, PathBuf)> + Send),
+    ) {
+        if threads <= 1 {
+            for (position, path) in items {
+                self.one(position, path);
+            }
+            return;
+        }
+        let items = Mutex::new(items);
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
                     loop {
-                        let next = receiver
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .recv();
-                        let Ok((position, path)) = next else { break };
+                        // The guard is dropped at the end of the statement: the next path is
+                        // read under the lock, the database is worked on outside it.
+                        let next = items.lock().unwrap_or_else(PoisonError::into_inner).next();
+                        let Some((position, path)) = next else { break };
                         self.one(position, path);
                     }
                 });
             }
-            for (position, path) in items {
-                if self.stop.load(Ordering::Acquire) {
-                    self.skip(position, path);
-                } else if let Err(mpsc::SendError((position, path))) = sender.send((position, path))
-                {
-                    // Every worker is gone (only if one panicked): nothing can start.
-                    self.skip(position, path);
-                }
-            }
-            drop(sender);
         });
     }
 

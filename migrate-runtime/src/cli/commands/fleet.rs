@@ -137,14 +137,17 @@ impl Source {
 
     /// The paths, read lazily. Directory entries that cannot be read and unreadable lines
     /// are warnings.
-    fn paths<'a>(&self, ui: &'a Ui) -> Result<Box<dyn Iterator<Item = PathBuf> + 'a>, CliError> {
+    fn paths<'a>(
+        &self,
+        ui: &'a Ui,
+    ) -> Result<Box<dyn Iterator<Item = PathBuf> + Send + 'a>, CliError> {
         Ok(match self {
             Source::Glob(pattern) => Box::new(glob_paths(pattern, ui)?),
             Source::File(file) => {
                 let reader = File::open(file).map_err(CliError::io(file))?;
                 Box::new(lines(BufReader::new(reader), ui))
             }
-            Source::Stdin => Box::new(lines(io::stdin().lock(), ui)),
+            Source::Stdin => Box::new(lines(BufReader::new(io::stdin()), ui)),
         })
     }
 
@@ -168,7 +171,7 @@ impl Source {
 fn glob_paths<'a>(
     pattern: &str,
     ui: &'a Ui,
-) -> Result<impl Iterator<Item = PathBuf> + 'a, CliError> {
+) -> Result<impl Iterator<Item = PathBuf> + Send + 'a, CliError> {
     let paths = glob::glob(pattern).map_err(|e| CliError::Pattern {
         pattern: pattern.to_owned(),
         reason: e.msg.to_owned(),
@@ -184,7 +187,10 @@ fn glob_paths<'a>(
 }
 
 /// One path per line; blank lines are skipped and a trailing `\r` is dropped.
-fn lines<'a>(reader: impl BufRead + 'a, ui: &'a Ui) -> impl Iterator<Item = PathBuf> + 'a {
+fn lines<'a>(
+    reader: impl BufRead + Send + 'a,
+    ui: &'a Ui,
+) -> impl Iterator<Item = PathBuf> + Send + 'a {
     reader
         .lines()
         .map_while(move |line| match line {
