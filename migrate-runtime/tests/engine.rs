@@ -627,7 +627,9 @@ fn the_full_check_leaves_the_applications_authorizer_in_place() {
     let mut conn = db.open();
     conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let _ = conn.authorizer(Some(|context: AuthContext<'_>| match context.action {
-        AuthAction::Delete { table_name } if table_name == "books" => Authorization::Deny,
+        AuthAction::Delete {
+            table_name: "books",
+        } => Authorization::Deny,
         _ => Authorization::Allow,
     }));
     let migrations = set(&[FK_BASE]);

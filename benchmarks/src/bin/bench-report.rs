@@ -13,7 +13,7 @@
 //! crates), `one-time` (clean builds of migrate-macros with and without `verify`), `fleet`
 //! (issue 11: 1000 databases x 20 migrations at 1, 2 and 4 threads, the up-to-date check of
 //! 10,000 databases, peak memory at 1,000 and 10,000 databases; its own table, after the
-//! main one). `MIGRATE_BENCH_FLEET_ROUNDS` (default 1) and `MIGRATE_BENCH_FLEET_SIZES`
+//! main one). `MIGRATE_BENCH_FLEET_ROUNDS` (default 3) and `MIGRATE_BENCH_FLEET_SIZES`
 //! (default `1000,10000`: the apply fleet and the check fleet) scale it down.
 
 use std::fmt::Write as _;
@@ -81,7 +81,9 @@ fn main() {
             }
         }
     }
-    print!("{}", table.render(&sizes, &build_sizes));
+    if !table.values.is_empty() {
+        print!("{}", table.render(&sizes, &build_sizes));
+    }
     if group("fleet") {
         eprintln!("[{}] fleets", clock());
         print!("\n{}", measure_fleet());
@@ -100,7 +102,7 @@ fn measure_fleet() -> String {
     };
     let sizes = env_list("MIGRATE_BENCH_FLEET_SIZES", &[1000, 10000]);
     let (apply_n, check_n) = (sizes[0], *sizes.get(1).unwrap_or(&sizes[0]));
-    let rounds = env_list("MIGRATE_BENCH_FLEET_ROUNDS", &[1])[0].max(1);
+    let rounds = env_list("MIGRATE_BENCH_FLEET_ROUNDS", &[3])[0].max(1);
     let threads = [1usize, 2, 4];
     let f = Fixture::new(20);
     let scratch = tempfile::Builder::new()
@@ -119,47 +121,72 @@ fn measure_fleet() -> String {
     eprintln!("  {check_n} copies of an up-to-date database");
     let copies = migrate_bench::up_to_date_fleet(&f, &check_dir, check_n);
     let mut check: Vec<[Vec<f64>; 2]> = vec![Default::default(); threads.len()];
+    // The machine is shared: a run that takes seconds sees the load change under it. So each
+    // fleet is measured in chunks, engine and floor alternating chunk by chunk (and which
+    // goes first alternating too); a variant's time is the sum of its chunks.
+    let chunk = |n: usize| (n / 10).max(1);
     for round in 0..rounds {
         for (i, &t) in threads.iter().enumerate() {
             eprintln!("  round {round}, {t} threads: apply {apply_n} x 20");
-            // Engine and floor in alternating order from one round to the next.
-            let order = if (round + i) % 2 == 0 { [0, 1] } else { [1, 0] };
-            for variant in order {
-                let paths = fresh(if variant == 0 { "engine" } else { "plain" });
-                let seconds = time_with(
-                    || (),
-                    |()| {
-                        if variant == 0 {
-                            migrate_bench::fleet_apply(&f.migrations, &paths, t)
-                        } else {
-                            migrate_bench::plain_fleet_apply(&f.sql, &paths, t)
-                        }
-                    },
-                );
-                apply[i][variant].push(seconds);
-            }
-            eprintln!("  round {round}, {t} threads: check {check_n}");
-            for _ in 0..3 {
+            let engine = fresh("engine");
+            let plain = fresh("plain");
+            let mut sums = [0.0f64; 2];
+            for (c, (engine, plain)) in engine
+                .chunks(chunk(apply_n))
+                .zip(plain.chunks(chunk(apply_n)))
+                .enumerate()
+            {
+                let order = if (round + i + c) % 2 == 0 {
+                    [0, 1]
+                } else {
+                    [1, 0]
+                };
                 for variant in order {
-                    let seconds = time_with(
+                    sums[variant] += time_with(
                         || (),
                         |()| {
                             if variant == 0 {
-                                migrate_bench::fleet_up_to_date(&f.migrations, &copies, t)
+                                migrate_bench::fleet_apply(&f.migrations, engine, t)
                             } else {
-                                migrate_bench::plain_fleet_first_query(&copies, t)
+                                migrate_bench::plain_fleet_apply(&f.sql, plain, t)
                             }
                         },
                     );
-                    check[i][variant].push(seconds);
                 }
+            }
+            apply[i][0].push(sums[0]);
+            apply[i][1].push(sums[1]);
+            eprintln!("  round {round}, {t} threads: check {check_n}");
+            for run in 0..3 {
+                let mut sums = [0.0f64; 2];
+                for (c, part) in copies.chunks(chunk(check_n)).enumerate() {
+                    let order = if (run + i + c) % 2 == 0 {
+                        [0, 1]
+                    } else {
+                        [1, 0]
+                    };
+                    for variant in order {
+                        sums[variant] += time_with(
+                            || (),
+                            |()| {
+                                if variant == 0 {
+                                    migrate_bench::fleet_up_to_date(&f.migrations, part, t)
+                                } else {
+                                    migrate_bench::plain_fleet_first_query(part, t)
+                                }
+                            },
+                        );
+                    }
+                }
+                check[i][0].push(sums[0]);
+                check[i][1].push(sums[1]);
             }
         }
     }
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Fleets (issue 11): {apply_n} databases x 20 migrations (apply, new files, {rounds} round{}), up-to-date check of {check_n} databases (median of {} runs), on {} cores",
+        "Fleets (issue 11): {apply_n} databases x 20 migrations (apply, new files, median of {rounds} run{}), up-to-date check of {check_n} databases (median of {} runs); each run in 10 chunks, engine and floor alternating chunk by chunk; {} cores",
         if rounds == 1 { "" } else { "s" },
         rounds * 3,
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

@@ -70,7 +70,12 @@ impl Settings {
         migrations: &Migrations,
         outcome: &mut Outcome,
     ) -> Result<DatabaseStatus, Error> {
-        let mut conn = self.open(&outcome.path, self.create_missing)?;
+        let mut conn = if self.options.dry_run && self.create_missing && !outcome.path.exists() {
+            // A dry run never creates the file: an empty database is the same.
+            Connection::open_in_memory()?
+        } else {
+            self.open(&outcome.path, self.create_missing)?
+        };
         let runner = migrations.runner().options(&self.options);
         match runner.is_up_to_date(&conn) {
             Ok(true) => {

@@ -6,8 +6,9 @@ use super::{ForeignKeyCheck, Runner, UpToDateCheck};
 use crate::backup::BackupTarget;
 
 /// The options of a [`Runner`] as a value: `Clone`, `Send` and `Sync`, so the same options can
-/// configure many runs. [`Runner::options`] applies them; [`Fleet::runner_options`]
-/// (crate::Fleet::runner_options) applies them to every database of a fleet.
+/// configure many runs. [`Runner::options`] applies them;
+/// [`Fleet::runner_options`](crate::Fleet::runner_options) applies them to every database of a
+/// fleet.
 ///
 /// Each method sets the option of the [`Runner`] method of the same name. What a value cannot
 /// carry (code steps, the progress callback) stays on the [`Runner`].

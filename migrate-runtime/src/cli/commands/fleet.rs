@@ -206,14 +206,19 @@ fn lines<'a>(
         })
 }
 
-/// True for the files SQLite and the migrator keep beside a database: a glob such as
-/// `tenants/*` matches them too, and they are not databases.
+/// True for the files SQLite and the migrator keep beside a database (journal, WAL, shared
+/// memory, migrator lock, and `--backup`'s `<db>.before-v<N>-<time>` copies): a glob such as
+/// `tenants/*` matches them too, and migrating a journal or a backup is never meant.
 fn is_sidecar(path: &Path) -> bool {
     path.file_name().is_some_and(|name| {
         let name = name.to_string_lossy();
         ["-journal", "-wal", "-shm", ".migrate-lock"]
             .iter()
             .any(|suffix| name.ends_with(suffix))
+            || name.split(".before-v").nth(1).is_some_and(|rest| {
+                rest.split_once('-')
+                    .is_some_and(|(version, _)| version.parse::<i64>().is_ok())
+            })
     })
 }
 
@@ -231,7 +236,7 @@ mod tests {
         ] {
             assert!(is_sidecar(Path::new(sidecar)), "{sidecar}");
         }
-        for db in ["a.db", "d/wal.db", "a.sqlite3"] {
+        for db in ["a.db", "d/wal.db", "a.sqlite3", "a.before-v.db"] {
             assert!(!is_sidecar(Path::new(db)), "{db}");
         }
     }
