@@ -9,7 +9,9 @@
 #   MIGRATE_BENCH_SKIP_BUILDS=1 scripts/bench.sh           # no fixture crates, no clean builds
 #   MIGRATE_BENCH_GROUPS=verify,builds scripts/bench.sh     # some groups only: runtime,
 #                                                           # foreign-keys (issue 9), verify
-#                                                           # (issue 14), builds, one-time
+#                                                           # (issue 14), builds, one-time,
+#                                                           # fleet (issue 11)
+#   MIGRATE_BENCH_FLEET_SIZES=100,1000 MIGRATE_BENCH_FLEET_ROUNDS=1 ...  # a smaller fleet run
 #
 # The table goes to stdout and to target/bench-report.md; progress goes to stderr.
 # For divan's own statistics of the runtime and expansion: cargo bench -p migrate-bench

@@ -605,3 +605,93 @@ pub fn expand_verify_result(root: &Path) -> Result<proc_macro2::TokenStream, Str
             .join("\n")
     })
 }
+
+/// Fleets (issue 11): `n` database paths `db-00000.sqlite`, ... in `dir` (not created).
+pub fn fleet_paths(dir: &Path, n: usize) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| dir.join(format!("db-{i:05}.sqlite")))
+        .collect()
+}
+
+/// `n` copies of one up-to-date database (every migration of `fixture` applied by the
+/// runtime) in `dir`: an up-to-date fleet without applying the set `n` times.
+///
+/// # Panics
+/// When a file cannot be written.
+pub fn up_to_date_fleet(fixture: &Fixture, dir: &Path, n: usize) -> Vec<PathBuf> {
+    let source = fixture.up_to_date_db();
+    let paths = fleet_paths(dir, n);
+    for path in &paths {
+        std::fs::copy(&source, path).expect("copy the up-to-date database");
+    }
+    paths
+}
+
+/// Runs `work` on every path on `threads` threads, each taking the next path from a shared
+/// counter: the floors' thread pool.
+fn plain_pool(paths: &[PathBuf], threads: usize, work: impl Fn(&Path) + Sync) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    work(path);
+                }
+            });
+        }
+    });
+}
+
+/// The fleet apply: every path created and brought to the latest version by
+/// `Migrations::fleet` on `threads` threads; returns the migrations applied.
+///
+/// # Panics
+/// When a database fails.
+pub fn fleet_apply(migrations: &Migrations, paths: &[PathBuf], threads: usize) -> usize {
+    let report = migrations
+        .fleet()
+        .databases(paths.iter().cloned())
+        .create_missing(true)
+        .parallel(threads)
+        .run()
+        .expect("run the fleet");
+    assert_eq!(report.totals.failed, 0, "{:?}", report.failures().next());
+    report.totals.migrations_applied
+}
+
+/// The floor of [`fleet_apply`]: each path opened (created) with plain rusqlite and the same
+/// SQL applied, one transaction per migration, on `threads` threads.
+pub fn plain_fleet_apply(sql: &[String], paths: &[PathBuf], threads: usize) -> usize {
+    plain_pool(paths, threads, |path| {
+        let mut conn = Connection::open(path).expect("open the database");
+        plain_per_transaction(sql, &mut conn);
+    });
+    sql.len() * paths.len()
+}
+
+/// The up-to-date check of a fleet: `Migrations::fleet().run()` over up-to-date databases;
+/// returns how many were up to date.
+///
+/// # Panics
+/// When a database is not up to date.
+pub fn fleet_up_to_date(migrations: &Migrations, paths: &[PathBuf], threads: usize) -> usize {
+    let report = migrations
+        .fleet()
+        .databases(paths.iter().cloned())
+        .parallel(threads)
+        .run()
+        .expect("run the fleet");
+    assert_eq!(report.totals.up_to_date, paths.len());
+    report.totals.up_to_date
+}
+
+/// The floor of [`fleet_up_to_date`]: each file opened and the application's first query
+/// run ([`floor_first_query`]), on `threads` threads.
+pub fn plain_fleet_first_query(paths: &[PathBuf], threads: usize) -> usize {
+    plain_pool(paths, threads, |path| {
+        let conn = open_fresh(path);
+        floor_first_query(&conn);
+    });
+    paths.len()
+}

@@ -192,3 +192,33 @@ fn the_verification_floors_apply_the_set_and_its_down_files() {
         tx.rollback().unwrap();
     }
 }
+
+#[test]
+fn fleets_apply_and_check_like_their_floors() {
+    let f = Fixture::new(N);
+    let dir = tempfile::tempdir().unwrap();
+    let engine = migrate_bench::fleet_paths(&dir.path().join("engine"), 6);
+    let plain = migrate_bench::fleet_paths(&dir.path().join("plain"), 6);
+    std::fs::create_dir_all(dir.path().join("engine")).unwrap();
+    std::fs::create_dir_all(dir.path().join("plain")).unwrap();
+    assert_eq!(migrate_bench::fleet_apply(&f.migrations, &engine, 2), 6 * N);
+    assert_eq!(migrate_bench::plain_fleet_apply(&f.sql, &plain, 2), 6 * N);
+    for path in engine.iter().chain(&plain) {
+        let conn = migrate_bench::open_file(path);
+        assert_eq!(
+            migrate_bench::user_table_count(&conn).unwrap(),
+            migrate_bench::tables_created(N) as i64
+        );
+    }
+    assert_eq!(
+        migrate_bench::fleet_up_to_date(&f.migrations, &engine, 2),
+        6
+    );
+    std::fs::create_dir_all(dir.path().join("copies")).unwrap();
+    let copies = migrate_bench::up_to_date_fleet(&f, &dir.path().join("copies"), 3);
+    assert_eq!(
+        migrate_bench::fleet_up_to_date(&f.migrations, &copies, 1),
+        3
+    );
+    assert_eq!(migrate_bench::plain_fleet_first_query(&copies, 2), 3);
+}

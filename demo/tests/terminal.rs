@@ -158,3 +158,57 @@ fn colors_only_on_a_terminal_and_never_with_no_color() {
     let piped = demo(dir.path(), &["status"]).output().unwrap();
     assert!(!piped.stdout.contains(&0x1b));
 }
+
+#[test]
+fn a_fleet_draws_a_progress_bar_on_a_terminal_and_plain_lines_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet");
+    std::fs::create_dir(&fleet).unwrap();
+    for i in 0..5 {
+        std::fs::write(fleet.join(format!("t{i}.db")), b"").unwrap();
+    }
+    std::fs::write(fleet.join("bad.db"), b"not a database at all ".repeat(100)).unwrap();
+    let pattern = format!("{}/*.db", fleet.display());
+
+    let (mut controller, device) = pty();
+    let mut command = demo(dir.path(), &["apply", "--each", &pattern, "--yes"]);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(device));
+    let child = command.spawn().unwrap();
+    drop(command);
+    let reader = std::thread::spawn(move || {
+        let mut shown = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // EIO once the last holder of the device is gone.
+        while let Ok(n @ 1..) = controller.read(&mut buffer) {
+            shown.extend_from_slice(&buffer[..n]);
+        }
+        String::from_utf8_lossy(&shown).into_owned()
+    });
+    let output = child.wait_with_output().unwrap();
+    let bar = reader.join().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        bar.contains("databases") && bar.contains("1 failed"),
+        "{bar:?}"
+    );
+    assert!(bar.contains("bad.db"), "{bar:?}");
+    let out = String::from_utf8(output.stdout).unwrap();
+    assert!(out.contains("6 databases"), "{out}");
+    assert!(!out.contains("    applied "), "{out}");
+
+    // Not a terminal: one plain line per database.
+    for i in 0..5 {
+        std::fs::write(fleet.join(format!("u{i}.db")), b"").unwrap();
+    }
+    let output = demo(dir.path(), &["apply", "--each", &pattern])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(out.matches("    applied ").count(), 5, "{out}");
+    assert_eq!(out.matches(" up to date ").count(), 5, "{out}");
+    assert!(!stderr(&output).contains('\r'));
+}

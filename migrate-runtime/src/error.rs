@@ -172,6 +172,14 @@ pub enum Error {
         migration: Option<MigrationRef>,
     },
 
+    /// A fleet was given a database file that does not exist; it was not created
+    /// ([`Fleet::create_missing`](crate::Fleet::create_missing) creates it).
+    #[error("`{}`: no such database file", path.display())]
+    NoSuchDatabase {
+        /// The missing file.
+        path: PathBuf,
+    },
+
     /// The file is not an SQLite database.
     #[error("`{}` is not an SQLite database", path.display())]
     NotADatabase {

@@ -39,6 +39,7 @@ mod clock;
 mod compare;
 mod db;
 mod error;
+mod fleet;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(any(feature = "cli", feature = "http"))]
@@ -54,6 +55,9 @@ pub use rusqlite;
 pub use crate::backup::{BackupTarget, restore_backup};
 pub use crate::checksum::RecordedChecksum;
 pub use crate::error::{Drift, Error, ForeignKeyViolation, MigrationRef, StatementFailure};
+pub use crate::fleet::{
+    AppliedVersion, DatabaseStatus, Fleet, FleetEvent, FleetReport, OnError, Outcome, Shard, Totals,
+};
 pub use crate::migrations::{Iter, Migration, Migrations};
 pub use crate::ops::{
     HistoryEntry, MigrationState, MigrationStatus, RepairReport, RollbackOptions, RollbackReport,
@@ -64,7 +68,8 @@ pub mod verify {
     pub use crate::ops::{Failure, FailureKind, Lint, LintWarning, VerifyOptions, VerifyReport};
 }
 pub use crate::run::{
-    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, UpToDateCheck,
+    AppliedMigration, CodeStep, Event, ForeignKeyCheck, Report, Runner, RunnerOptions,
+    UpToDateCheck,
 };
 pub use crate::tracking::HistoryEvent;
 

@@ -10,7 +10,11 @@
 //! `MIGRATE_BENCH_SKIP_BUILDS=1` to skip the fixture crates and clean builds,
 //! `MIGRATE_BENCH_GROUPS` (comma-separated, default all): `runtime` (apply all, no-op
 //! start-up, expansion), `verify` (expansion with `verify`, issue 14), `builds` (fixture
-//! crates), `one-time` (clean builds of migrate-macros with and without `verify`).
+//! crates), `one-time` (clean builds of migrate-macros with and without `verify`), `fleet`
+//! (issue 11: 1000 databases x 20 migrations at 1, 2 and 4 threads, the up-to-date check of
+//! 10,000 databases, peak memory at 1,000 and 10,000 databases; its own table, after the
+//! main one). `MIGRATE_BENCH_FLEET_ROUNDS` (default 3) and `MIGRATE_BENCH_FLEET_SIZES`
+//! (default `1000,10000`: the apply fleet and the check fleet) scale it down.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,12 @@ use migrate_bench::{Fixture, ScratchDb};
 use migrate_test_kit::{fixture, workspace_root};
 
 fn main() {
+    // The child process of the peak-memory measurement.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--fleet-memory") {
+        fleet_memory_child(&args[2..]);
+        return;
+    }
     let sizes = migrate_bench::sizes(&migrate_bench::FULL_SIZES);
     let build_sizes = match std::env::var("MIGRATE_BENCH_BUILD_SIZES") {
         Ok(list) => list
@@ -71,7 +81,231 @@ fn main() {
             }
         }
     }
-    print!("{}", table.render(&sizes, &build_sizes));
+    if !table.values.is_empty() {
+        print!("{}", table.render(&sizes, &build_sizes));
+    }
+    if group("fleet") {
+        eprintln!("[{}] fleets", clock());
+        print!("\n{}", measure_fleet());
+    }
+}
+
+/// Fleets (issue 11): apply, up-to-date check and peak memory, each engine figure beside its
+/// floor with the same number of threads, interleaved in each round. Rendered as its own
+/// table (its columns are thread counts, not N).
+fn measure_fleet() -> String {
+    let env_list = |name: &str, default: &[usize]| -> Vec<usize> {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+            .unwrap_or_else(|| default.to_vec())
+    };
+    let sizes = env_list("MIGRATE_BENCH_FLEET_SIZES", &[1000, 10000]);
+    let (apply_n, check_n) = (sizes[0], *sizes.get(1).unwrap_or(&sizes[0]));
+    let rounds = env_list("MIGRATE_BENCH_FLEET_ROUNDS", &[3])[0].max(1);
+    let threads = [1usize, 2, 4];
+    let f = Fixture::new(20);
+    let scratch = tempfile::Builder::new()
+        .prefix("migrate-bench-fleet-")
+        .tempdir()
+        .expect("a temporary directory");
+    let fresh = |name: &str| {
+        let dir = scratch.path().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a fleet directory");
+        migrate_bench::fleet_paths(&dir, apply_n)
+    };
+    let mut apply: Vec<[Vec<f64>; 2]> = vec![Default::default(); threads.len()];
+    let check_dir = scratch.path().join("up-to-date");
+    std::fs::create_dir_all(&check_dir).expect("create a fleet directory");
+    eprintln!("  {check_n} copies of an up-to-date database");
+    let copies = migrate_bench::up_to_date_fleet(&f, &check_dir, check_n);
+    let mut check: Vec<[Vec<f64>; 2]> = vec![Default::default(); threads.len()];
+    // The machine is shared: a run that takes seconds sees the load change under it. So each
+    // fleet is measured in chunks, engine and floor alternating chunk by chunk (and which
+    // goes first alternating too); a variant's time is the sum of its chunks.
+    let chunk = |n: usize| (n / 10).max(1);
+    for round in 0..rounds {
+        for (i, &t) in threads.iter().enumerate() {
+            eprintln!("  round {round}, {t} threads: apply {apply_n} x 20");
+            let engine = fresh("engine");
+            let plain = fresh("plain");
+            let mut sums = [0.0f64; 2];
+            for (c, (engine, plain)) in engine
+                .chunks(chunk(apply_n))
+                .zip(plain.chunks(chunk(apply_n)))
+                .enumerate()
+            {
+                let order = if (round + i + c) % 2 == 0 {
+                    [0, 1]
+                } else {
+                    [1, 0]
+                };
+                for variant in order {
+                    sums[variant] += time_with(
+                        || (),
+                        |()| {
+                            if variant == 0 {
+                                migrate_bench::fleet_apply(&f.migrations, engine, t)
+                            } else {
+                                migrate_bench::plain_fleet_apply(&f.sql, plain, t)
+                            }
+                        },
+                    );
+                }
+            }
+            apply[i][0].push(sums[0]);
+            apply[i][1].push(sums[1]);
+            eprintln!("  round {round}, {t} threads: check {check_n}");
+            for run in 0..3 {
+                let mut sums = [0.0f64; 2];
+                for (c, part) in copies.chunks(chunk(check_n)).enumerate() {
+                    let order = if (run + i + c) % 2 == 0 {
+                        [0, 1]
+                    } else {
+                        [1, 0]
+                    };
+                    for variant in order {
+                        sums[variant] += time_with(
+                            || (),
+                            |()| {
+                                if variant == 0 {
+                                    migrate_bench::fleet_up_to_date(&f.migrations, part, t)
+                                } else {
+                                    migrate_bench::plain_fleet_first_query(part, t)
+                                }
+                            },
+                        );
+                    }
+                }
+                check[i][0].push(sums[0]);
+                check[i][1].push(sums[1]);
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Fleets (issue 11): {apply_n} databases x 20 migrations (apply, new files, median of {rounds} run{}), up-to-date check of {check_n} databases (median of {} runs); each run in 10 chunks, engine and floor alternating chunk by chunk; {} cores",
+        if rounds == 1 { "" } else { "s" },
+        rounds * 3,
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "| measure | unit | 1 thread | 2 threads | 4 threads | target |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---|");
+    let mut row = |name: &str, unit: &str, values: Vec<f64>, target: &str| {
+        let _ = write!(out, "| {name} | {unit} |");
+        for v in values {
+            let _ = write!(out, " {v:.3} |");
+        }
+        let _ = writeln!(out, " {target} |");
+    };
+    let med = |samples: &[f64]| median(&mut samples.to_vec());
+    row(
+        "apply, `Migrations::fleet().run()`",
+        "s",
+        apply.iter().map(|a| med(&a[0])).collect(),
+        "",
+    );
+    row(
+        "apply, floor: plain rusqlite, one transaction per migration",
+        "s",
+        apply.iter().map(|a| med(&a[1])).collect(),
+        "",
+    );
+    row(
+        "**ratio** fleet apply / floor",
+        "x",
+        apply.iter().map(|a| med(&a[0]) / med(&a[1])).collect(),
+        "≤ 1.15",
+    );
+    row(
+        "up-to-date check, `Migrations::fleet().run()`",
+        "ms",
+        check.iter().map(|c| med(&c[0]) * 1e3).collect(),
+        "",
+    );
+    row(
+        "up-to-date check, floor: open + first query",
+        "ms",
+        check.iter().map(|c| med(&c[1]) * 1e3).collect(),
+        "",
+    );
+    row(
+        "**ratio** fleet check / floor",
+        "x",
+        check.iter().map(|c| med(&c[0]) / med(&c[1])).collect(),
+        "≤ 1.2",
+    );
+    drop(copies);
+    let _ = writeln!(out);
+    for n in [1000usize, 10000] {
+        match fleet_memory(n) {
+            Ok(line) => {
+                let _ = writeln!(out, "{line}");
+            }
+            Err(e) => eprintln!("peak memory at {n} databases skipped: {e}"),
+        }
+    }
+    out
+}
+
+/// Peak memory of a fleet over `n` up-to-date databases, measured in a child process (this
+/// binary with `--fleet-memory`): the child builds its fleet, resets its peak RSS, runs the
+/// fleet and reports the growth of its peak over the RSS before the run.
+fn fleet_memory(n: usize) -> Result<String, String> {
+    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args(["--fleet-memory", &n.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// The child of [`fleet_memory`].
+fn fleet_memory_child(args: &[String]) {
+    let n: usize = args.first().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let f = Fixture::new(20);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let paths = migrate_bench::up_to_date_fleet(&f, dir.path(), n);
+    let status = |field: &str| -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = text.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    // Linux: writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = status("VmRSS:").unwrap_or(0);
+    let report = f
+        .migrations
+        .fleet()
+        .databases(paths)
+        .parallel(2)
+        .run()
+        .expect("run the fleet");
+    let peak = status("VmHWM:").unwrap_or(0);
+    let entry = std::mem::size_of::<migrate_runtime::Outcome>()
+        + report
+            .outcomes
+            .first()
+            .map_or(0, |o| o.path.as_os_str().len());
+    println!(
+        "Peak memory, fleet of {n} up-to-date databases (2 threads): RSS {before} KiB before the run, peak {peak} KiB{} (+{} KiB, {:.0} bytes per database; one report entry is about {entry} bytes)",
+        if reset {
+            ""
+        } else {
+            " (peak not reset: includes the setup)"
+        },
+        peak.saturating_sub(before),
+        peak.saturating_sub(before) as f64 * 1024.0 / n as f64
+    );
+    assert_eq!(report.totals.up_to_date, n);
 }
 
 fn clock() -> String {

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-/// The options every subcommand takes: `--db`, `--json` and `--quiet`.
+use crate::{OnError, Shard};
+
+/// The options every subcommand takes: `--db`, `--json` and `--quiet`, and the
+/// [fleet options](FleetArgs) of `apply`, `verify`, `status` and `check`.
 ///
 /// They are global (`myapp --db app.db status` and `myapp status --db app.db` both work).
 /// [`Args`] includes them; an application that mounts the subcommands at its own top level
@@ -62,6 +65,68 @@ pub struct GlobalArgs {
     /// Print nothing but errors and the answer of `version` (`check` still sets its exit code).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+
+    /// `--each`, `--each-from` and how a fleet runs.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// A fleet: `apply`, `verify`, `status` and `check` over many database files instead of
+/// `--db` (see the [module docs](super#fleets)).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[non_exhaustive]
+pub struct FleetArgs {
+    /// Every database file matching a glob pattern, instead of --db (quote it:
+    /// --each 'tenants/*.db'); journals, WAL files and lock files are left out.
+    // Not `conflicts_with = "db"`: clap counts MIGRATE_DB from the environment as given, and a
+    // deployment that sets it must still be able to run a fleet. --db is ignored instead.
+    #[arg(long, global = true, value_name = "GLOB", conflicts_with = "each_from")]
+    pub each: Option<String>,
+
+    /// The database files listed in FILE, one path per line (`-`: standard input), instead
+    /// of --db.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub each_from: Option<PathBuf>,
+
+    /// With --each/--each-from: databases worked on at once [default: the number of cores].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel: Option<u32>,
+
+    /// With --each/--each-from: migrate the first K databases first, and stop everything if
+    /// one of them fails.
+    #[arg(long, global = true, value_name = "K")]
+    pub canary: Option<usize>,
+
+    /// With --each/--each-from: after a failed database, go on with the others (`continue`,
+    /// the default) or start no new one (`stop`).
+    #[arg(long, global = true, value_name = "continue|stop")]
+    pub on_error: Option<OnError>,
+
+    /// With --each/--each-from: only this share of the databases, I of N (1-based), split
+    /// by a hash of each path, so that N jobs or machines each take their own.
+    #[arg(long, global = true, value_name = "I/N")]
+    pub shard: Option<Shard>,
+
+    /// With --each/--each-from: create database files that do not exist (by default a
+    /// missing file is a failure of that database).
+    #[arg(long, global = true)]
+    pub create_missing: bool,
+
+    /// With --each/--each-from: how long to wait for another connection's lock before a
+    /// database fails, in milliseconds [default: 5000].
+    #[arg(long, global = true, value_name = "MS")]
+    pub busy_timeout: Option<u64>,
+}
+
+impl FleetArgs {
+    /// True when a fleet was asked for (`--each` or `--each-from`).
+    ///
+    /// ```
+    /// assert!(!migrate_runtime::cli::FleetArgs::default().is_fleet());
+    /// ```
+    pub fn is_fleet(&self) -> bool {
+        self.each.is_some() || self.each_from.is_some()
+    }
 }
 
 /// The global options and the subcommand: the whole migration command line. Mount it in an

@@ -73,6 +73,23 @@ pub(crate) enum CliError {
     #[error("the migrations do not verify:\n{0}")]
     Unverified(String),
 
+    /// `--each` was given a pattern the glob syntax rejects.
+    #[error("invalid --each pattern `{pattern}`: {reason}")]
+    Pattern { pattern: String, reason: String },
+
+    /// A subcommand that works on one database was given `--each` or `--each-from`.
+    #[error(
+        "`{0}` works on one database: --each and --each-from go with apply, verify, status and check"
+    )]
+    NotForFleet(&'static str),
+
+    /// `apply --each --backup PATH`: every database would overwrite the same file.
+    #[error(
+        "--backup `{}` names one file, which every database of the fleet would overwrite: pass --backup without a path (a backup beside each database)",
+        .0.display()
+    )]
+    FleetBackupPath(PathBuf),
+
     /// The highest version is `i64::MAX`.
     #[error("no version is left after the highest one")]
     NoVersionLeft,
@@ -102,6 +119,9 @@ impl CliError {
             CliError::AlreadyExists(_) => "already_exists",
             CliError::Unverified(_) => "unverified",
             CliError::NoVersionLeft => "no_version_left",
+            CliError::Pattern { .. } => "invalid_pattern",
+            CliError::NotForFleet(_) => "not_for_fleet",
+            CliError::FleetBackupPath(_) => "fleet_backup_path",
         };
         ErrorDocument::new(kind, self.to_string())
     }

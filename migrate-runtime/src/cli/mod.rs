@@ -56,7 +56,7 @@
 //! | `status` (the default) | a table of every migration: state, applied time, duration |
 //! | `version` | the highest applied version |
 //! | `history` | applied migrations, failed attempts, rollbacks, baselines, repairs, oldest first |
-//! | `apply` (`run`, `up`) `[--target N] [--dry-run] [--backup [PATH]] [--yes]` | applies pending migrations, one progress line each |
+//! | `apply` (`run`, `up`) `[--target N] [--dry-run] [--backup [PATH]] [--yes]` | applies pending migrations, one progress line each; over many databases with `--each` (see [Fleets](#fleets)) |
 //! | `check` | exit 0 when up to date, 2 when migrations are pending, 1 on drift, an unknown applied version, a hole, a failed no-transaction migration or an unreadable database |
 //! | `rollback --to N [--yes]` | runs down files from the newest applied down to N+1 |
 //! | `baseline N [--yes]` | records 1..=N as applied without running them |
@@ -168,12 +168,65 @@
 //! `{"database", "dry_run", "applied": [{"version", "name", "file", "duration_ms"}],
 //! "not_verified": [{"version", "file"}], "backup", "current_version"}`); those shapes may
 //! still change.
+//!
+//! # Fleets
+//!
+//! `apply`, `verify`, `status` and `check` also work on many database files at once (one per
+//! tenant, user or device), through [`Migrations::fleet`](crate::Migrations::fleet):
+//!
+//! | option | meaning |
+//! |---|---|
+//! | `--each GLOB` | every file matching the pattern (quote it); `-journal`, `-wal`, `-shm` and `.migrate-lock` files and directories are left out |
+//! | `--each-from FILE` | one path per line (blank lines skipped); `-` reads standard input |
+//! | `--parallel N` | databases worked on at once (default: the number of cores) |
+//! | `--canary K` | the first K databases first; if one fails, nothing else starts |
+//! | `--on-error continue\|stop` | after a failure, go on (default) or start nothing new (what is in flight finishes) |
+//! | `--shard I/N` | only share I of N (1-based), by a hash of each path as given: N jobs or machines each take their own; overlapping shards are still safe |
+//! | `--create-missing` | create database files that do not exist (by default a missing file fails that database) |
+//! | `--busy-timeout MS` | how long to wait for another connection's lock (default 5000) |
+//!
+//! With `--each` or `--each-from`, `--db` (and `MIGRATE_DB`) is ignored. A database that
+//! fails (missing, corrupt, read-only, locked past the busy timeout, a failing migration) is
+//! one failed database; each keeps the atomicity of a single `apply`: never half-migrated.
+//!
+//! - `apply --each ...` (and `verify`, `apply --dry-run`): a progress bar on standard error
+//!   when it is a terminal (done, failed, rate, ETA), otherwise one line per database on
+//!   standard output; then a summary. `apply --each` asks for confirmation on a terminal
+//!   unless `--yes`; `--backup` (without a path) writes a backup beside each database.
+//! - `status --each ...`: how many databases are at each version, pending and failed, and
+//!   the paths of the failures. Reads only; creates nothing.
+//! - `check --each ...`: reads only, like `status`.
+//!
+//! Exit codes: `apply`, `verify` and `status` exit 1 when any database failed (or was not
+//! started after a failure), else 0. `check` exits 0 when every database is up to date, 2
+//! when any has pending migrations and none failed, 1 when any failed or drifted (drift,
+//! unknown versions, holes and a failed no-transaction migration are failures).
+//!
+//! `--json` prints one JSON object per database, on its own line, as each database
+//! finishes (so not in the order given), then one summary line:
+//! ```json
+//! {"database":"tenants/a.db","status":"applied","from":3,"to":7,"applied":[{"version":4,"duration_ms":2}],"pending":0,"elapsed_ms":12,"error":null}
+//! {"database":"tenants/b.db","status":"failed","from":null,"to":null,"applied":[],"pending":0,"elapsed_ms":0,"error":{"kind":"not_a_database","message":"`tenants/b.db` is not an SQLite database","sqlite_code":null}}
+//! {"summary":{"command":"apply","databases":2,"succeeded":1,"applied":1,"up_to_date":0,"pending":0,"failed":1,"skipped":0,"migrations_applied":4,"migrations_pending":0,"latest_version":7,"versions":{"7":1},"failures":["tenants/b.db"],"canary_failed":false,"stopped":false,"elapsed_ms":14,"exit_code":1}}
+//! ```
+//! `status` is `applied`, `up_to_date`, `pending` (`status`/`check`), `failed` or `skipped`
+//! (not started because the fleet stopped). `from` and `to` are the versions before and
+//! after (`null` when unreadable; after a dry run `to` is `from`; for `status`/`check`, `to`
+//! is the version the database would reach and `pending` how many migrations wait).
+//! `applied` lists what committed (after a failure: what committed before it). `error.kind`
+//! names the library's [`Error`] variant in snake case (`statement`, `foreign_keys`, `drift`,
+//! `unknown_applied`, `holes`, `incomplete`, `locked`, `no_such_database`,
+//! `not_a_database`, `read_only`, `sqlite`, ...). In the summary, `versions` counts the
+//! databases at each version (keys are versions, as strings) and `exit_code` is the
+//! process's exit code. These shapes are stable in the same way as the others: fields may
+//! be added, none removed or changed; fields come in the order shown.
 
 // Imports go one way: `commands` uses the other modules, which use only the library's public
 // API; `args` describes the command line and knows nothing that runs it.
 mod args; // the clap types
 mod commands; // one function per subcommand
 mod error; // CliError: why a subcommand failed, and its exit code
+mod fleet_output; // a fleet's progress bar, lines and summary
 mod output; // colours, tables, progress lines
 
 use std::path::Path;
@@ -184,7 +237,7 @@ use rusqlite::Connection;
 
 use crate::{Error, Event, Migrations};
 
-pub use self::args::{ApplyArgs, Args, Command, GlobalArgs};
+pub use self::args::{ApplyArgs, Args, Command, FleetArgs, GlobalArgs};
 use self::output::Ui;
 
 /// A complete migration tool over `migrations`: parses the process's arguments and runs the
@@ -245,7 +298,12 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
     let Args { global, command } = args;
     let ui = Ui::new(global.json, global.quiet);
     let command = command.unwrap_or(Command::Status);
-    match commands::execute(migrations, global.db.as_deref(), command, &ui) {
+    let result = if global.fleet.is_fleet() {
+        commands::execute_fleet(migrations, &global.fleet, command, &ui)
+    } else {
+        commands::execute(migrations, global.db.as_deref(), command, &ui)
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
             // Under `--json`, standard output always holds one document: the error's.

@@ -14,7 +14,8 @@
 
 mod foreign_key_scope;
 mod no_transaction;
-mod plan;
+mod options;
+pub(crate) mod plan;
 mod report;
 pub(crate) mod steps;
 mod transactional;
@@ -27,6 +28,7 @@ use rusqlite::Connection;
 
 pub use self::foreign_key_scope::ForeignKeyCheck;
 use self::foreign_key_scope::ForeignKeyScope;
+pub use self::options::RunnerOptions;
 use self::plan::{Plan, Tolerance};
 pub use self::report::{AppliedMigration, Event, Report};
 pub use self::steps::CodeStep;
@@ -346,7 +348,7 @@ impl<'m> Runner<'m> {
     }
 
     /// The fast path: true when there is certainly nothing to do.
-    fn is_up_to_date(&self, conn: &Connection) -> Result<bool, Error> {
+    pub(crate) fn is_up_to_date(&self, conn: &Connection) -> Result<bool, Error> {
         let latest = self.migrations.latest_version();
         if self.target.is_some_and(|target| target < latest) {
             return Ok(false);

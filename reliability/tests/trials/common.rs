@@ -59,6 +59,8 @@ pub fn derive(seed: u64, name: &str) -> u64 {
 pub struct Ctx {
     pub long: bool,
     pub migrator: &'static str,
+    /// `src/bin/fleet.rs`: a set applied to a list of databases, as a fleet.
+    pub fleet: &'static str,
     pub workspace: PathBuf,
 }
 

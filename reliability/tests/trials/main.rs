@@ -1,4 +1,4 @@
-//! Reliability trials of the migration engine (issue 5).
+//! Reliability trials of the migration engine (issue 5; the `fleet` family: issue 11).
 //!
 //! `cargo test -p reliability` runs the bounded version; `RELIABILITY_LONG=1` the long one;
 //! `RELIABILITY_SEED=<u64>` replays a run; `RELIABILITY_FAMILIES=crash,fuzz` runs only some
@@ -10,6 +10,7 @@ mod bad_runtime;
 mod common;
 mod concurrent;
 mod crash;
+mod fleet;
 mod fuzz;
 mod http_load;
 mod http_security;
@@ -49,9 +50,10 @@ fn main() -> ExitCode {
     let ctx = Ctx {
         long,
         migrator: env!("CARGO_BIN_EXE_migrator"),
+        fleet: env!("CARGO_BIN_EXE_fleet"),
         workspace: migrate_test_kit::workspace_root(),
     };
-    let families: [(&'static str, Family); 8] = [
+    let families: [(&'static str, Family); 9] = [
         ("crash", crash::run),
         ("concurrent", concurrent::run),
         ("lock_holder", lock_holder::run),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         ("fuzz", fuzz::run),
         ("http_security", http_security::run),
         ("http_load", http_load::run),
+        ("fleet", fleet::run),
     ];
     let started = Instant::now();
     let mut lines = Vec::new();

@@ -10,6 +10,7 @@
 
 mod apply;
 mod database;
+mod fleet;
 mod new;
 mod prompt;
 mod read;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 
 use self::database::Database;
 use crate::Migrations;
-use crate::cli::args::Command;
+use crate::cli::args::{Command, FleetArgs};
 use crate::cli::error::CliError;
 use crate::cli::output::Ui;
 
@@ -53,4 +54,15 @@ pub(crate) fn execute(
             down,
         } => new::new_migration(&description, &dir, down, ui),
     }
+}
+
+/// Runs `command` on every database of a fleet (`--each`, `--each-from`); only `apply`,
+/// `verify`, `status` and `check` take one.
+pub(crate) fn execute_fleet(
+    migrations: &Migrations,
+    args: &FleetArgs,
+    command: Command,
+    ui: &Ui,
+) -> Result<ExitCode, CliError> {
+    fleet::execute(migrations, args, command, ui)
 }
