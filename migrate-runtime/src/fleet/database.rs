@@ -7,15 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use migrate_rules::Checksum;
-use migrate_rules::split::shorten;
 use rusqlite::{Connection, OpenFlags};
 
 use super::report::{AppliedVersion, DatabaseStatus, Outcome};
 use crate::db::read_snapshot;
-use crate::error::{Error, MigrationRef, StatementFailure};
+use crate::error::Error;
 use crate::migrations::Migrations;
 use crate::run::RunnerOptions;
+use crate::run::no_transaction::{refused_retry, statement_checksums};
 use crate::tracking::migrations::read_applied;
 use crate::tracking::progress::read_progress;
 
@@ -192,25 +191,11 @@ impl Settings {
             else {
                 continue;
             };
-            let script = migration.up();
-            let index = failed.statement.saturating_sub(1);
-            if !self.options.retry_failed && index < script.statement_count() {
-                let statement = script.statement(index);
-                if failed
-                    .checksum
-                    .is(&Checksum::digest(statement.text.as_bytes()))
-                {
-                    return Err(Error::Incomplete(Box::new(StatementFailure {
-                        migration: MigrationRef::of(&migration),
-                        statement_index: index + 1,
-                        line: statement.line(),
-                        statement: shorten(statement.text),
-                        message: failed.message.clone(),
-                        extended_code: None,
-                        applied: Vec::new(),
-                        hint: None,
-                    })));
-                }
+            let checksums = statement_checksums(&migration);
+            if let Some(refused) =
+                refused_retry(&migration, &checksums, failed, self.options.retry_failed)
+            {
+                return Err(refused);
             }
         }
         outcome.pending = pending;

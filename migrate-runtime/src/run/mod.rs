@@ -13,7 +13,7 @@
 //! is re-read and validated under `BEGIN IMMEDIATE` before anything is applied.
 
 mod foreign_key_scope;
-mod no_transaction;
+pub(crate) mod no_transaction;
 mod options;
 pub(crate) mod plan;
 mod report;

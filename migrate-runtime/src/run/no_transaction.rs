@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use migrate_rules::Checksum;
-use migrate_rules::packed::{ScriptView, StatementView};
+use migrate_rules::packed::StatementView;
 use migrate_rules::split::{TransactionConflict, shorten, transaction_conflict};
 use rusqlite::Connection;
 
@@ -42,11 +42,7 @@ pub(crate) fn apply(
         source,
         applied: applied.to_vec(),
     };
-    let checksums: Vec<Checksum> = migration
-        .up()
-        .statements()
-        .map(|s| Checksum::digest(s.text.as_bytes()))
-        .collect();
+    let checksums = statement_checksums(migration);
     let done = match plan.progress.get(&migration.version()) {
         Some(progress) => resume_point(migration, &checksums, progress, ctx.retry_failed)?,
         None => 0,
@@ -167,13 +163,47 @@ impl FailedRun<'_> {
 }
 
 /// Where a no-transaction migration resumes, or why it cannot.
+/// The checksum of each statement of `migration`'s up script, as progress records them.
+pub(crate) fn statement_checksums(migration: &Migration<'_>) -> Vec<Checksum> {
+    migration
+        .up()
+        .statements()
+        .map(|s| Checksum::digest(s.text.as_bytes()))
+        .collect()
+}
+
+/// [`Error::Incomplete`] when `migration` stopped at `failed` in an earlier run and that
+/// statement is unchanged since (`checksums`: this build's, one per statement): a run refuses
+/// to try it again as it is, unless `retry_failed`. `None` when it may run.
+pub(crate) fn refused_retry(
+    migration: &Migration<'_>,
+    checksums: &[Checksum],
+    failed: &FailedStatement,
+    retry_failed: bool,
+) -> Option<Error> {
+    let index = failed.statement.saturating_sub(1);
+    if retry_failed || !checksums.get(index).is_some_and(|c| failed.checksum.is(c)) {
+        return None;
+    }
+    let statement = migration.up().statement(index);
+    Some(Error::Incomplete(Box::new(StatementFailure {
+        migration: MigrationRef::of(migration),
+        statement_index: index + 1,
+        line: statement.line(),
+        statement: shorten(statement.text),
+        message: failed.message.clone(),
+        extended_code: None,
+        applied: Vec::new(),
+        hint: None,
+    })))
+}
+
 fn resume_point(
     migration: &Migration<'_>,
     checksums: &[Checksum],
     progress: &Progress,
     retry_failed: bool,
 ) -> Result<usize, Error> {
-    let script: ScriptView<'_> = migration.up();
     let done = progress.statement_checksums.len();
     let changed: Vec<usize> = progress
         .statement_checksums
@@ -189,19 +219,8 @@ fn resume_point(
         });
     }
     if let Some(failed) = &progress.failure {
-        let index = failed.statement.saturating_sub(1);
-        if checksums.get(index).is_some_and(|c| failed.checksum.is(c)) && !retry_failed {
-            let statement = script.statement(index);
-            return Err(Error::Incomplete(Box::new(StatementFailure {
-                migration: MigrationRef::of(migration),
-                statement_index: index + 1,
-                line: statement.line(),
-                statement: shorten(statement.text),
-                message: failed.message.clone(),
-                extended_code: None,
-                applied: Vec::new(),
-                hint: None,
-            })));
+        if let Some(refused) = refused_retry(migration, checksums, failed, retry_failed) {
+            return Err(refused);
         }
         log::info!(
             "{migration}: running statement {} again, which failed in an earlier run",
