@@ -736,20 +736,33 @@ fn new_creates_the_next_numbered_files() {
     std::fs::write(dir.join("0002_second.down.sql"), "DROP TABLE b;").unwrap();
     std::fs::write(dir.join("README.md"), "not a migration").unwrap();
 
-    // `new` needs no database.
-    let output = demo(setup.dir.path())
-        .args(["migrate", "new", "add_prices", "--down"])
-        .output()
-        .unwrap();
+    // `new` needs no database. `--dir` here: without it, `new` writes to the directory the
+    // demo's migrations were embedded from, this repository's `migrations/`.
+    let new = |args: &[&str]| {
+        let mut command = demo(setup.dir.path());
+        command
+            .args(["migrate", "new"])
+            .args(args)
+            .arg("--dir")
+            .arg(&dir);
+        command
+    };
+    let output = new(&["add_prices", "--down"]).output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(dir.join("0003_add_prices.sql").is_file());
     assert!(dir.join("0003_add_prices.down.sql").is_file());
-    demo(setup.dir.path())
-        .args(["migrate", "new", "more-prices", "--json"])
-        .assert()
-        .success();
+    new(&["more-prices", "--json"]).assert().success();
     assert!(dir.join("0004_more-prices.sql").is_file());
     assert!(!dir.join("0004_more-prices.down.sql").exists());
+    // Spaces become underscores, and the output says so.
+    let output = new(&["add due dates"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.join("0005_add_due_dates.sql").is_file());
+    assert!(
+        stdout(&output).contains("description `add due dates` written as `add_due_dates`"),
+        "{}",
+        stdout(&output)
+    );
 
     // The width of the existing files is kept; an empty directory starts at 0001.
     let narrow = setup.path("narrow");
@@ -769,15 +782,24 @@ fn new_creates_the_next_numbered_files() {
         .success();
     assert!(fresh.join("0001_start.sql").is_file());
 
-    // Descriptions outside the grammar are refused and nothing is created.
+    // Descriptions outside the grammar are refused, with a suggestion when one can be made,
+    // and nothing is created.
     let before: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-    for bad in ["add prices", "", "naïve", "drop;table"] {
-        let output = demo(setup.dir.path())
-            .args(["migrate", "new", bad])
-            .output()
-            .unwrap();
+    for (bad, suggested) in [
+        ("", None),
+        ("naïve", Some("na_ve")),
+        ("drop;table", Some("drop_table")),
+    ] {
+        let output = new(&[bad]).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{bad:?}");
         assert!(stderr(&output).contains("invalid description"), "{bad:?}");
+        if let Some(suggested) = suggested {
+            assert!(
+                stderr(&output).contains(&format!("; try `{suggested}`")),
+                "{}",
+                stderr(&output)
+            );
+        }
     }
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before.len());
 }

@@ -185,6 +185,7 @@ pub mod __private {
         statement_ends: b"",
         checksums: b"",
         history_checksum: [0; 32],
+        source_dir: "",
     });
 
     /// The set the macro wrote, as a constant.
@@ -201,5 +202,7 @@ pub mod __private {
         pub statement_ends: &'static [u8],
         pub checksums: &'static [u8],
         pub history_checksum: [u8; 32],
+        /// The absolute path of the directory the macro read (empty when unknown).
+        pub source_dir: &'static str,
     }
 }

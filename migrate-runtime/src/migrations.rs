@@ -35,6 +35,18 @@ pub struct Migrations {
     statement_ends: Cow<'static, [u8]>,
     checksums: Cow<'static, [u8]>,
     history_checksum: [u8; 32],
+    /// The directory the set was read from, when known.
+    source_dir: SourceDir,
+}
+
+/// Where a set's files were read from.
+enum SourceDir {
+    /// The macro's absolute path, as it expanded (empty when it was not UTF-8).
+    Embedded(&'static str),
+    /// The directory given to [`Migrations::from_dir`].
+    Dir(std::path::PathBuf),
+    /// Built from files or an `include_dir` tree.
+    Unknown,
 }
 
 impl Migrations {
@@ -48,6 +60,27 @@ impl Migrations {
             statement_ends: Cow::Borrowed(set.statement_ends),
             checksums: Cow::Borrowed(set.checksums),
             history_checksum: set.history_checksum,
+            source_dir: SourceDir::Embedded(set.source_dir),
+        }
+    }
+
+    /// The directory the migrations were read from: the absolute path `embed_migrations!`
+    /// resolved when it expanded (on the machine that built the binary), or the directory
+    /// given to [`Migrations::from_dir`]. `None` for a set built from files in memory. The
+    /// CLI's `new` writes there by default.
+    ///
+    /// ```
+    /// static MIGRATIONS: migrate_runtime::Migrations =
+    ///     migrate_runtime::embed_migrations!("tests/doc_migrations");
+    ///
+    /// let dir = MIGRATIONS.source_dir().unwrap();
+    /// assert!(dir.is_absolute() && dir.ends_with("tests/doc_migrations"));
+    /// ```
+    pub fn source_dir(&self) -> Option<&Path> {
+        match &self.source_dir {
+            SourceDir::Embedded("") | SourceDir::Unknown => None,
+            SourceDir::Embedded(dir) => Some(Path::new(dir)),
+            SourceDir::Dir(dir) => Some(dir),
         }
     }
 
@@ -66,7 +99,11 @@ impl Migrations {
     /// ```
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Migrations, Error> {
         let set = MigrationSet::from_dir(dir.as_ref()).map_err(Error::InvalidSet)?;
-        Self::from_set(&set)
+        let mut migrations = Self::from_set(&set)?;
+        migrations.source_dir = SourceDir::Dir(
+            std::path::absolute(dir.as_ref()).unwrap_or_else(|_| dir.as_ref().to_path_buf()),
+        );
+        Ok(migrations)
     }
 
     /// Validates a set from an [`include_dir::Dir`] embedded by the application.
@@ -122,6 +159,7 @@ impl Migrations {
             statement_ends: Cow::Owned(packed.statement_ends),
             checksums: Cow::Owned(packed.checksums),
             history_checksum: packed.history_checksum,
+            source_dir: SourceDir::Unknown,
         })
     }
 

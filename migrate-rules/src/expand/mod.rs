@@ -106,7 +106,7 @@ pub fn expand_with(input: TokenStream, host: &Host) -> syn::Result<TokenStream> 
     let mut warnings = load::lookalikes(&dir);
     warnings.extend(verification(&set, &input, snapshot.as_deref())?);
     let rebuild = rebuild::plan(host, &dir, &set, &input, snapshot.as_deref())?;
-    tokens::expand(&set, &rebuild, &warnings, &input)
+    tokens::expand(&set, &dir, &rebuild, &warnings, &input)
 }
 
 /// A warning of the expansion: the use of a deprecated item called `item` whose note is the
@@ -489,9 +489,15 @@ mod tests {
                 note: "migrate::destructive: two".to_owned(),
             },
         ];
-        let tokens = tokens::expand(&set, &Default::default(), &warnings, &input)
-            .unwrap()
-            .to_string();
+        let tokens = tokens::expand(
+            &set,
+            Path::new("migrations"),
+            &Default::default(),
+            &warnings,
+            &input,
+        )
+        .unwrap()
+        .to_string();
         for note in ["one", "two"] {
             let item = format!(
                 "{{ # [deprecated (note = \"migrate::destructive: {note}\")] \

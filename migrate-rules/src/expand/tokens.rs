@@ -14,10 +14,13 @@ use super::{MacroInput, Warning};
 /// `warnings` of verification (lints, a rewritten snapshot).
 pub(super) fn expand(
     set: &MigrationSet,
+    dir: &std::path::Path,
     rebuild: &RebuildPlan,
     warnings: &[Warning],
     input: &MacroInput,
 ) -> syn::Result<TokenStream> {
+    // Where the set came from, for the CLI's `new` (a path that is not UTF-8 is left out).
+    let source_dir = Literal::string(dir.to_str().unwrap_or_default());
     let packed = PackedSet::pack(set).map_err(|e| syn::Error::new(input.path.span(), e))?;
     let names = Literal::string(&packed.names);
     let up_sql = Literal::string(&packed.up_sql);
@@ -71,6 +74,7 @@ pub(super) fn expand(
                     statement_ends: #statement_ends,
                     checksums: #checksums,
                     history_checksum: *#history_checksum,
+                    source_dir: #source_dir,
                 },
             )
         }

@@ -223,9 +223,10 @@ pub enum Command {
     New {
         /// What the migration does: `A-Z a-z 0-9 _ -`.
         description: String,
-        /// The migrations directory.
-        #[arg(long, default_value = "migrations")]
-        dir: PathBuf,
+        /// The migrations directory [default: the directory the binary's migrations were
+        /// embedded from, when it exists on this machine].
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Also create the `.down.sql` file.
         #[arg(long)]
         down: bool,

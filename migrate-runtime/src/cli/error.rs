@@ -55,11 +55,19 @@ pub(crate) enum CliError {
     Refused,
 
     /// `new` was given a description the file-name rules reject.
-    #[error("invalid description `{description}`: {reason}")]
+    #[error("invalid description `{description}`: {reason}{}", suggestion.as_ref().map(|s| format!("; try `{s}`")).unwrap_or_default())]
     InvalidDescription {
         description: String,
         reason: NameError,
+        suggestion: Option<String>,
     },
+
+    /// `new` without `--dir`, and the embedded migrations' directory is not on this machine.
+    #[error("{}", match .0 {
+        Some(dir) => format!("the migrations directory this binary was built from, `{}`, does not exist here: pass --dir with the directory to write to", dir.display()),
+        None => "these migrations were not read from a directory: pass --dir with the directory to write to".to_owned(),
+    })]
+    NoMigrationsDir(Option<PathBuf>),
 
     /// Reading or writing the migrations directory failed.
     #[error("`{}`: {source}", path.display())]
@@ -119,6 +127,7 @@ impl CliError {
             CliError::AlreadyExists(_) => "already_exists",
             CliError::Unverified(_) => "unverified",
             CliError::NoVersionLeft => "no_version_left",
+            CliError::NoMigrationsDir(_) => "no_migrations_dir",
             CliError::Pattern { .. } => "invalid_pattern",
             CliError::NotForFleet(_) => "not_for_fleet",
             CliError::FleetBackupPath(_) => "fleet_backup_path",

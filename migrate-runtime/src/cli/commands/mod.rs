@@ -52,7 +52,10 @@ pub(crate) fn execute(
             description,
             dir,
             down,
-        } => new::new_migration(&description, &dir, down, ui),
+        } => {
+            let dir = new::directory(migrations, dir)?;
+            new::new_migration(&description, &dir, down, ui)
+        }
     }
 }
 
