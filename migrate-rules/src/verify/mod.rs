@@ -37,8 +37,10 @@
 //! - Linear in the number of migrations: after each script only the objects it touched (as
 //!   the authorizer saw them: created, dropped or altered tables with their indexes and
 //!   triggers, and named indexes, views and triggers) are read again, with one query of the
-//!   schema table; a rename, which rewrites other objects' SQL, adds one read of the schema
-//!   table's text. The snapshot reads everything once, at the end.
+//!   schema table by rowid (the region's rows and those above the highest rowid outside it,
+//!   never a scan; whole after a `VACUUM`, which renumbers the rows); a rename, which
+//!   rewrites other objects' SQL, adds one read of the schema table's text, proportional to
+//!   what SQLite's own rename does. The snapshot reads everything once, at the end.
 //! - A down file is compared only over the regions its migration and itself touched: outside
 //!   them the schemas before the migration, after it and after the down file are the same.
 //!   A transactional down file runs inside a transaction that is rolled back after the
