@@ -213,7 +213,7 @@ enum Span {
 /// covered, which [`Cache::replace`] takes into the cache's rowid map.
 #[derive(Debug)]
 pub(crate) struct Read {
-    /// The objects of the region (a region read whole may hold more).
+    /// The objects of the region, by lower-case name.
     pub objects: Objects,
     span: Span,
     /// Every row of the schema table in `span`, whether or not its object is in the region.
@@ -348,7 +348,8 @@ impl Cache {
     }
 
     /// The rows of the schema table that can differ from the cache after a script that
-    /// touched `region`, or `None` when it has to be read whole.
+    /// touched `region`, or [`Span::Whole`] when it has to be read whole (after a `VACUUM`,
+    /// for a region of every row, or one too large for the parameter limit).
     ///
     /// `sqlite_schema` is a rowid table: a new row gets the highest rowid plus one, and an
     /// update (a rename, `ADD COLUMN`, `DROP COLUMN`) keeps the row's rowid. A row outside the
