@@ -13,14 +13,18 @@
 #                                                           # fleet (issue 11)
 #   MIGRATE_BENCH_FLEET_SIZES=100,1000 MIGRATE_BENCH_FLEET_ROUNDS=1 ...  # a smaller fleet run
 #
-# The table goes to stdout and to target/bench-report.md; progress goes to stderr.
+# The table goes to stdout and to $CARGO_TARGET_DIR/bench-report.md (target/ by default);
+# progress goes to stderr.
 # For divan's own statistics of the runtime and expansion: cargo bench -p migrate-bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The binary is where cargo puts it: CARGO_TARGET_DIR when set (a relative one is relative
+# to the workspace root, where this script runs cargo), else target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p migrate-bench --bin bench-report
 {
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(rustc --version)"
     echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
-    target/release/bench-report
-} | tee target/bench-report.md
+    "$target_dir/release/bench-report"
+} | tee "$target_dir/bench-report.md"

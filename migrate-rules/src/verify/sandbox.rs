@@ -74,6 +74,9 @@ pub(crate) struct Touched {
     pub names: BTreeMap<String, usize>,
     /// Tables altered (`ALTER TABLE`): a rename rewrites other objects' SQL.
     pub altered: BTreeMap<String, usize>,
+    /// A `VACUUM` ran (its scratch database was attached): it renumbers the rows of the
+    /// schema table, which the schema cache finds its rows by.
+    pub vacuumed: bool,
 }
 
 /// The pragmas a migration may run: none of them reads or writes a file, changes the memory
@@ -149,7 +152,12 @@ fn authorize(tracker: &Mutex<Tracker>, context: &AuthContext<'_>) -> Authorizati
         // `VACUUM` attaches a scratch database named '' while it runs (kept in memory by
         // `temp_store`); `VACUUM INTO` attaches its output file.
         AuthAction::Attach { filename } if tracker.stepping => {
-            (!filename.is_empty()).then(|| "`VACUUM INTO`".to_owned())
+            if filename.is_empty() {
+                tracker.touched.vacuumed = true;
+                None
+            } else {
+                Some("`VACUUM INTO`".to_owned())
+            }
         }
         AuthAction::Attach { .. } => Some("`ATTACH`".to_owned()),
         AuthAction::Detach { .. } => Some("`DETACH`".to_owned()),

@@ -10,10 +10,14 @@
 //! - [`Cache`] is the schema after the last verified step. It is updated by *region*: the
 //!   objects a script touched (tables with their indexes and triggers, and named objects), so
 //!   that the cost per migration does not grow with the size of the schema.
+//! - A region is read back by rowid, never by scanning `sqlite_schema` (which has no index on
+//!   names): the cache knows the rowid of every row of the schema table (SQLite's own rows
+//!   included), and a script can only have changed the rows of its region and added rows
+//!   above the highest rowid outside it (see [`Cache::read`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::{Connection, Params, Statement, params_from_iter};
 
 use super::sandbox::Touched;
 use crate::split::tokens;
@@ -139,6 +143,9 @@ pub(crate) struct Region {
     pub tables: BTreeSet<String>,
     /// Indexes, views and triggers by name.
     pub names: BTreeSet<String>,
+    /// A `VACUUM` ran: it renumbers the rows of the schema table, so the region is read
+    /// with one scan of the whole table (its objects are still only those of the region).
+    pub renumbered: bool,
 }
 
 impl Region {
@@ -147,6 +154,16 @@ impl Region {
             all: false,
             tables: touched.tables.keys().cloned().collect(),
             names: touched.names.keys().cloned().collect(),
+            renumbered: touched.vacuumed,
+        }
+    }
+
+    /// Every object.
+    #[cfg(test)]
+    pub(crate) fn everything() -> Region {
+        Region {
+            all: true,
+            ..Region::default()
         }
     }
 
@@ -155,6 +172,7 @@ impl Region {
             all: self.all || other.all,
             tables: self.tables.union(&other.tables).cloned().collect(),
             names: self.names.union(&other.names).cloned().collect(),
+            renumbered: self.renumbered || other.renumbered,
         }
     }
 
@@ -162,9 +180,44 @@ impl Region {
         self.all || self.names.contains(key) || self.tables.contains(&object.table)
     }
 
-    fn is_empty(&self) -> bool {
-        !self.all && self.tables.is_empty() && self.names.is_empty()
+    /// Whether the row of `sqlite_schema` named `name` of table `table` (both lower case) is
+    /// in the region.
+    fn has_row(&self, name: &str, table: &str) -> bool {
+        self.all || self.names.contains(name) || self.tables.contains(table)
     }
+}
+
+/// One row of `sqlite_schema` as the cache keeps it: its lower-case `name` and `tbl_name`.
+/// Every row is kept, SQLite's own (`sqlite_autoindex_%`, `sqlite_sequence`,
+/// `sqlite_stat1`) included, since any of them can be the highest row outside a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowKey {
+    pub name: String,
+    pub table: String,
+}
+
+/// The rows of `sqlite_schema` by rowid.
+pub(crate) type Rows = BTreeMap<i64, RowKey>;
+
+/// Which rows of `sqlite_schema` a read covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Span {
+    /// The whole table.
+    Whole,
+    /// The rows above `above` and the rows `listed`: every row that can differ from the
+    /// cache (see [`Cache::read`]).
+    Partial { above: i64, listed: Vec<i64> },
+}
+
+/// A region read from the database: its objects, and the rows of the schema table the read
+/// covered, which [`Cache::replace`] takes into the cache's rowid map.
+#[derive(Debug)]
+pub(crate) struct Read {
+    /// The objects of the region, by lower-case name.
+    pub objects: Objects,
+    span: Span,
+    /// Every row of the schema table in `span`, whether or not its object is in the region.
+    rows: Rows,
 }
 
 /// The schema after the last verified step.
@@ -173,6 +226,13 @@ pub(crate) struct Cache {
     objects: Objects,
     /// Lower-case table name → the keys of the objects that belong to it.
     by_table: BTreeMap<String, BTreeSet<String>>,
+    /// Every row of `sqlite_schema` by rowid, as after the last verified step.
+    rows: Rows,
+    /// Lower-case `tbl_name` → the rowids of its rows in `rows`.
+    rows_by_table: BTreeMap<String, BTreeSet<i64>>,
+    /// Lower-case `name` → the rowids of its rows in `rows` (a trigger may share its name
+    /// with a table, index or view: SQLite keeps triggers in a namespace of their own).
+    rows_by_name: BTreeMap<String, BTreeSet<i64>>,
 }
 
 impl Cache {
@@ -196,8 +256,36 @@ impl Cache {
         found
     }
 
-    /// Replaces the objects of `region` with `current`; returns the ones it held before.
-    pub(crate) fn replace(&mut self, region: &Region, current: Objects) -> Objects {
+    /// Replaces the objects of `region` with those `read` found, and the rows of the schema
+    /// table `read` covered with those it saw; returns the objects it held before.
+    ///
+    /// `read` must come from [`Cache::read`] of the same `region` (or a larger one) on this
+    /// cache, with nothing replaced in between: its rows are relative to this state.
+    pub(crate) fn replace(&mut self, region: &Region, read: Read) -> Objects {
+        let Read {
+            objects: current,
+            span,
+            rows,
+        } = read;
+        match span {
+            Span::Whole => {
+                self.rows.clear();
+                self.rows_by_table.clear();
+                self.rows_by_name.clear();
+            }
+            // Every cached row above `above` is in the region (that is how `above` is
+            // chosen), hence listed: removing the listed rows removes every row the read
+            // covered, and the read's rows take their place.
+            Span::Partial { listed, .. } => {
+                for rowid in listed {
+                    self.remove_row(rowid);
+                }
+            }
+        }
+        for (rowid, key) in rows {
+            self.insert_row(rowid, key);
+        }
+
         let before = self.region(region);
         for (key, object) in &before {
             self.objects.remove(key);
@@ -218,10 +306,149 @@ impl Cache {
         before
     }
 
+    fn remove_row(&mut self, rowid: i64) {
+        let Some(key) = self.rows.remove(&rowid) else {
+            return;
+        };
+        for (index, value) in [
+            (&mut self.rows_by_table, &key.table),
+            (&mut self.rows_by_name, &key.name),
+        ] {
+            if let Some(rowids) = index.get_mut(value) {
+                rowids.remove(&rowid);
+                if rowids.is_empty() {
+                    index.remove(value);
+                }
+            }
+        }
+    }
+
+    fn insert_row(&mut self, rowid: i64, key: RowKey) {
+        self.rows_by_table
+            .entry(key.table.clone())
+            .or_default()
+            .insert(rowid);
+        self.rows_by_name
+            .entry(key.name.clone())
+            .or_default()
+            .insert(rowid);
+        self.rows.insert(rowid, key);
+    }
+
     /// Every cached object, for the tests' check that the cache follows the database.
     #[cfg(test)]
     pub(crate) fn all(&self) -> &Objects {
         &self.objects
+    }
+
+    /// Every cached row of the schema table, for the same check.
+    #[cfg(test)]
+    pub(crate) fn rows(&self) -> &Rows {
+        &self.rows
+    }
+
+    /// The rows of the schema table that can differ from the cache after a script that
+    /// touched `region`, or [`Span::Whole`] when it has to be read whole (after a `VACUUM`,
+    /// for a region of every row, or one too large for the parameter limit).
+    ///
+    /// `sqlite_schema` is a rowid table: a new row gets the highest rowid plus one, and an
+    /// update (a rename, `ADD COLUMN`, `DROP COLUMN`) keeps the row's rowid. A row outside the
+    /// region cannot have been deleted (dropping an object goes through the authorizer, which
+    /// puts it in the region, with its table's indexes and triggers), so the highest rowid
+    /// never fell below `above`, the highest cached rowid outside the region, and every new
+    /// row is above it. What can differ is therefore the region's cached rows (`listed`, by
+    /// rowid) and the rows above `above`: O(region + new rows), whatever the schema's size.
+    /// Outside the region only the rows' SQL can have changed (a rename rewrites references
+    /// to its table), never their names, which is why [`Cache::rewritten`] widens the region
+    /// after a rename.
+    fn span(&self, region: &Region) -> Span {
+        if region.all || region.renumbered {
+            return Span::Whole;
+        }
+        let mut listed = BTreeSet::new();
+        for table in &region.tables {
+            listed.extend(self.rows_by_table.get(table).into_iter().flatten());
+        }
+        for name in &region.names {
+            listed.extend(self.rows_by_name.get(name).into_iter().flatten());
+        }
+        // SQLite allows 32766 parameters: a region that large is read whole.
+        if listed.len() >= MAX_PARAMETERS {
+            return Span::Whole;
+        }
+        // From the top down, the rows skipped are the region's: O(region) steps.
+        let above = self
+            .rows
+            .keys()
+            .rev()
+            .find(|&rowid| !listed.contains(rowid))
+            .copied();
+        match above {
+            Some(above) => Span::Partial {
+                above,
+                listed: listed.into_iter().collect(),
+            },
+            // Every row is in the region.
+            None => Span::Whole,
+        }
+    }
+
+    /// Reads the objects of `region` from the database, with the rows of the schema table
+    /// that can have changed since the cache's state ([`Cache::span`]); the cache stays as it
+    /// is until [`Cache::replace`] takes the read, so a read of a state that is then rolled
+    /// back leaves no trace.
+    pub(crate) fn read(&self, conn: &Connection, region: &Region) -> rusqlite::Result<Read> {
+        let span = self.span(region);
+        let found = match &span {
+            Span::Whole => schema_rows(
+                &mut conn.prepare("SELECT rowid, type, name, tbl_name, sql FROM sqlite_schema")?,
+                [],
+            )?,
+            Span::Partial { above, listed } => schema_rows(
+                &mut conn.prepare(&partial_sql(listed.len()))?,
+                params_from_iter(std::iter::once(above).chain(listed)),
+            )?,
+        };
+        let mut objects = Objects::new();
+        let mut rows = Rows::new();
+        for (rowid, kind, name, table, sql) in found {
+            let key = name.to_ascii_lowercase();
+            let table = table.to_ascii_lowercase();
+            rows.insert(
+                rowid,
+                RowKey {
+                    name: key.clone(),
+                    table: table.clone(),
+                },
+            );
+            // SQLite's own rows (`sqlite_%`) are rows, not objects of the schema.
+            if key.starts_with("sqlite_") || !region.has_row(&key, &table) {
+                continue;
+            }
+            let (Some(kind), Some(sql)) = (Kind::parse(&kind), sql) else {
+                continue;
+            };
+            let shape = match kind {
+                Kind::Table => Shape::Table(read_table(conn, &name, &sql)?),
+                Kind::Index => Shape::Index(read_index(conn, &name, &table, &sql)?),
+                Kind::View | Kind::Trigger => Shape::Sql(canonical(&sql)),
+            };
+            objects.insert(
+                key,
+                Object {
+                    kind,
+                    name,
+                    table,
+                    sql,
+                    shape,
+                },
+            );
+        }
+        Ok(Read {
+            objects,
+            span,
+            rows,
+        })
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Object> {
@@ -231,6 +458,10 @@ impl Cache {
     /// The objects whose stored SQL is not what the cache holds, found with one read of the
     /// whole schema table: what an `ALTER TABLE ... RENAME` rewrote besides its own table
     /// (the new name, indexes, triggers, views and other tables' foreign keys).
+    ///
+    /// O(schema), but only after a rename, and proportional to SQLite's own work: the rename
+    /// itself rewrites every row of `sqlite_schema` that mentions the table, which it finds
+    /// by parsing every row.
     pub(crate) fn rewritten(&self, conn: &Connection) -> rusqlite::Result<Region> {
         let mut statement = conn.prepare(
             "SELECT name, tbl_name, sql FROM sqlite_schema \
@@ -268,67 +499,32 @@ impl Cache {
     }
 }
 
-/// Names a region read passes as parameters, at most.
+/// Rowids a region read passes as parameters, at most.
 const MAX_PARAMETERS: usize = 10_000;
 
-/// Reads the objects of `region` from the database (a region read whole may hold more).
-pub(crate) fn read_region(conn: &Connection, region: &Region) -> rusqlite::Result<Objects> {
-    let mut objects = Objects::new();
-    if region.is_empty() {
-        return Ok(objects);
-    }
-    // SQLite allows 32766 parameters: a region that large is read whole.
-    let whole = region.all || region.tables.len() + region.names.len() > MAX_PARAMETERS;
-    let rows: Vec<(String, String, String, Option<String>)> = if whole {
-        let mut statement = conn.prepare(
-            "SELECT type, name, tbl_name, sql FROM sqlite_schema \
-             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-        )?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        rows.collect::<Result<_, _>>()?
-    } else {
-        // One scan of the schema table per script, like SQLite's own schema reload after DDL.
-        let tables = placeholders(1, region.tables.len());
-        let names = placeholders(1 + region.tables.len(), region.names.len());
-        let sql = format!(
-            "SELECT type, name, tbl_name, sql FROM sqlite_schema \
-             WHERE (lower(tbl_name) IN ({tables}) OR lower(name) IN ({names})) \
-             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        );
-        let mut statement = conn.prepare(&sql)?;
-        let params = region.tables.iter().chain(&region.names);
-        let rows = statement.query_map(params_from_iter(params), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for (kind, name, table, sql) in rows {
-        let (Some(kind), Some(sql)) = (Kind::parse(&kind), sql) else {
-            continue;
-        };
-        let key = name.to_ascii_lowercase();
-        let table = table.to_ascii_lowercase();
-        let in_region = region.all || region.names.contains(&key) || region.tables.contains(&table);
-        if !in_region {
-            continue;
-        }
-        let shape = match kind {
-            Kind::Table => Shape::Table(read_table(conn, &name, &sql)?),
-            Kind::Index => Shape::Index(read_index(conn, &name, &table, &sql)?),
-            Kind::View | Kind::Trigger => Shape::Sql(canonical(&sql)),
-        };
-        objects.insert(
-            key,
-            Object {
-                kind,
-                name,
-                table,
-                sql,
-                shape,
-            },
-        );
-    }
-    Ok(objects)
+/// The query of a partial read: the rows above `?1` and the `listed` rowids after it. SQLite
+/// runs it as one search of the rowid b-tree per term (its multi-index `OR`), not a scan.
+fn partial_sql(listed: usize) -> String {
+    format!(
+        "SELECT rowid, type, name, tbl_name, sql FROM sqlite_schema \
+         WHERE rowid > ?1 OR rowid IN ({})",
+        placeholders(2, listed)
+    )
+}
+
+/// One row of `sqlite_schema`: rowid, type, name, tbl_name, sql.
+type SchemaRow = (i64, String, String, String, Option<String>);
+
+/// The rows a query of `sqlite_schema` returns ([`SchemaRow`]'s columns, in order).
+fn schema_rows(
+    statement: &mut Statement<'_>,
+    params: impl Params,
+) -> rusqlite::Result<Vec<SchemaRow>> {
+    statement
+        .query_map(params, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect()
 }
 
 /// `?n, ?n+1, ...`, or `NULL` for an empty list (`IN ()` is valid SQLite, but explicit is
@@ -719,6 +915,34 @@ mod tests {
         );
         assert_eq!(compact("f(a,b)"), compact("f( a , b )"));
         assert_eq!(compact("x  BETWEEN 1 AND\n5"), "x BETWEEN 1 AND 5");
+    }
+
+    #[test]
+    fn a_partial_read_searches_by_rowid() {
+        let conn = Connection::open_in_memory().expect("open");
+        for i in 0..200 {
+            conn.execute_batch(&format!("CREATE TABLE t{i} (x UNIQUE)"))
+                .expect("create");
+        }
+        for listed in [0, 1, 3] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", partial_sql(listed));
+            let mut statement = conn.prepare(&sql).expect("plan");
+            let params = (0..=listed).map(|i| i64::try_from(i).unwrap_or(0));
+            let plan: Vec<String> = statement
+                .query_map(params_from_iter(params), |r| r.get(3))
+                .expect("plan")
+                .collect::<Result<_, _>>()
+                .expect("plan");
+            assert!(
+                plan.iter().all(|line| !line.starts_with("SCAN")),
+                "{plan:?}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|line| line.contains("USING INTEGER PRIMARY KEY")),
+                "{plan:?}"
+            );
+        }
     }
 
     #[test]

@@ -744,3 +744,244 @@ fn a_rebuild_that_replaces_a_column_with_another_kind_of_column_drops_it() {
         "{lints:?}"
     );
 }
+
+// The schema cache reads a region back by rowid (`schema::Cache::read`): the rows it can have
+// changed and the rows above the highest one outside it. `verify` checks, in tests, after
+// every migration, that the cache's objects and its rows of `sqlite_schema` are what a full
+// read gives; the cases below change the schema table in the ways that could fool it.
+
+/// Runs `files` and expects no failure (the cache checks run inside).
+fn passes(files: &[(&str, &str)]) -> Verification {
+    let v = run(files);
+    assert!(v.is_ok(), "{:#?}", v.failures);
+    v
+}
+
+#[test]
+fn dropping_the_newest_object_then_creating_reuses_its_rowid() {
+    // SQLite gives a new row the highest rowid plus one: after the newest row is dropped, the
+    // next object gets its rowid back.
+    passes(&[
+        USERS,
+        ("0002_a.sql", "CREATE TABLE a (x);"),
+        (
+            "0003_swap.sql",
+            "-- migrate:allow destructive\nDROP TABLE a;\nCREATE TABLE b (x);\nCREATE INDEX b_x ON b (x);",
+        ),
+        (
+            "0004_drop.sql",
+            "-- migrate:allow destructive\nDROP INDEX b_x;",
+        ),
+        ("0005_again.sql", "CREATE INDEX b_x2 ON b (x);"),
+        (
+            "0006_drop_all_new.sql",
+            "-- migrate:allow destructive\nDROP TABLE b;",
+        ),
+        (
+            "0007_c.sql",
+            "CREATE TABLE c (x);\nCREATE VIEW cv AS SELECT x FROM c;",
+        ),
+        // A gap below the newest row: after the newest is dropped, the next object takes a
+        // rowid in the gap, below every rowid the region lists (found as above the highest
+        // row outside the region, `cv`'s).
+        ("0008_d_e.sql", "CREATE TABLE d (x);\nCREATE TABLE e (x);"),
+        (
+            "0009_gap.sql",
+            "-- migrate:allow destructive\nDROP TABLE d;",
+        ),
+        (
+            "0010_into_the_gap.sql",
+            "-- migrate:allow destructive\nDROP TABLE e;\nCREATE TABLE f (x);\nCREATE INDEX f_x ON f (x);",
+        ),
+    ]);
+}
+
+#[test]
+fn dropping_an_old_object_then_creating() {
+    passes(&[
+        USERS,
+        (
+            "0002_a.sql",
+            "CREATE TABLE a (x);\nCREATE INDEX a_x ON a (x);",
+        ),
+        ("0003_b.sql", "CREATE TABLE b (x);"),
+        (
+            "0004_drop_old.sql",
+            "-- migrate:allow destructive\nDROP TABLE users;\nCREATE TABLE c (x);",
+        ),
+        ("0005_d.sql", "CREATE TABLE d (x);\nDROP INDEX a_x;"),
+        ("0006_e.sql", "CREATE INDEX b_x ON b (x);"),
+    ]);
+}
+
+#[test]
+fn a_table_rebuild_keeps_the_cache_in_step() {
+    passes(&[
+        USERS,
+        (
+            "0002_extras.sql",
+            "CREATE INDEX users_name ON users (name);\n\
+             CREATE TABLE log (x TEXT);\n\
+             CREATE TRIGGER users_log AFTER INSERT ON users BEGIN INSERT INTO log VALUES (new.name); END;\n\
+             CREATE VIEW names AS SELECT name FROM users;",
+        ),
+        (
+            "0003_rebuild.sql",
+            "DROP VIEW names;\n\
+             CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT, age INT);\n\
+             INSERT INTO new_users (id, name) SELECT id, name FROM users;\n\
+             DROP TABLE users;\n\
+             ALTER TABLE new_users RENAME TO users;\n\
+             CREATE INDEX users_name ON users (name);\n\
+             CREATE TRIGGER users_log AFTER INSERT ON users BEGIN INSERT INTO log VALUES (new.name); END;\n\
+             CREATE VIEW names AS SELECT name FROM users;",
+        ),
+        ("0004_after.sql", "CREATE TABLE after_rebuild (x);"),
+    ]);
+}
+
+#[test]
+fn automatic_indexes_go_with_their_table() {
+    // `sqlite_autoindex_*` rows belong to their table (`tbl_name`) and are no objects.
+    passes(&[
+        USERS,
+        (
+            "0002_unique.sql",
+            "CREATE TABLE u (x UNIQUE, y, z, UNIQUE (y, z), PRIMARY KEY (z, x)) WITHOUT ROWID;",
+        ),
+        (
+            "0003_v.sql",
+            "CREATE TABLE v (a TEXT PRIMARY KEY, b UNIQUE);",
+        ),
+        (
+            "0004_drop.sql",
+            "-- migrate:allow destructive\nDROP TABLE u;",
+        ),
+        ("0005_w.sql", "CREATE TABLE w (c UNIQUE);"),
+        (
+            "0006_drop_newest.sql",
+            "-- migrate:allow destructive\nDROP TABLE w;\nCREATE TABLE x (d);",
+        ),
+    ]);
+}
+
+#[test]
+fn autoincrement_adds_sqlite_sequence() {
+    // `sqlite_sequence` appears with the first AUTOINCREMENT table and stays: a row of the
+    // schema table that is no object and that later regions do not contain.
+    passes(&[
+        USERS,
+        (
+            "0002_seq.sql",
+            "CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT, x);\nINSERT INTO s (x) VALUES (1);",
+        ),
+        ("0003_t.sql", "CREATE TABLE t (x);"),
+        (
+            "0004_drop.sql",
+            "-- migrate:allow destructive\nDROP TABLE s;",
+        ),
+        (
+            "0005_drop_newest.sql",
+            "-- migrate:allow destructive\nDROP TABLE t;\nCREATE TABLE u (id INTEGER PRIMARY KEY AUTOINCREMENT);",
+        ),
+        ("0006_analyze.sql", "ANALYZE;\nCREATE INDEX u_id ON u (id);"),
+        ("0007_more.sql", "CREATE TABLE more (x);\nANALYZE;"),
+    ]);
+}
+
+#[test]
+fn vacuum_renumbers_the_schema_table() {
+    // `VACUUM` copies tables first, then indexes: rowids change, so the read after it is a
+    // whole one. Without that, 0005 would find `idx` by its old rowid (now `b`'s) and miss
+    // `c`, created at a rowid below the highest one the cache knew outside its region.
+    passes(&[
+        USERS,
+        ("0002_idx.sql", "CREATE INDEX idx ON users (name);"),
+        ("0003_b.sql", "CREATE TABLE b (x);\nCREATE TABLE gap (x);"),
+        (
+            "0004_vacuum.sql",
+            "-- migrate:no-transaction\n-- migrate:allow destructive\nDROP TABLE gap;\nVACUUM;",
+        ),
+        (
+            "0005_after.sql",
+            "-- migrate:allow destructive\nDROP INDEX idx;\nCREATE TABLE c (x);",
+        ),
+        ("0006_more.sql", "CREATE INDEX c_x ON c (x);"),
+    ]);
+}
+
+#[test]
+fn a_rolled_back_down_file_leaves_the_cache_as_it_was() {
+    // The down file drops the newest table (its rowid would be reused): it is rolled back, so
+    // its read must not reach the cache.
+    passes(&[
+        USERS,
+        (
+            "0002_a.sql",
+            "CREATE TABLE a (x);\nCREATE INDEX a_x ON a (x);",
+        ),
+        ("0002_a.down.sql", "DROP TABLE a;"),
+        ("0003_b.sql", "CREATE TABLE b (x);"),
+        (
+            "0003_b.down.sql",
+            "DROP TABLE b;\nCREATE TABLE scratch (x);\nDROP TABLE scratch;",
+        ),
+        (
+            "0004_c.sql",
+            "CREATE TABLE c (x);\nCREATE INDEX b_x ON b (x);",
+        ),
+    ]);
+}
+
+#[test]
+fn a_no_transaction_down_file_and_the_up_script_again_keep_the_cache_in_step() {
+    // The down file drops what the up script created and an older index, the up script then
+    // creates them again at other rowids.
+    passes(&[
+        USERS,
+        ("0002_old.sql", "CREATE INDEX users_name ON users (name);"),
+        ("0003_filler.sql", "CREATE TABLE filler (x);"),
+        (
+            "0004_two.sql",
+            "-- migrate:no-transaction\n-- migrate:allow destructive\nDROP INDEX users_name;\n\
+             CREATE TABLE a (x UNIQUE);\nCREATE INDEX a_x ON a (x);\nCREATE TABLE b (id INTEGER PRIMARY KEY AUTOINCREMENT);",
+        ),
+        (
+            "0004_two.down.sql",
+            "-- migrate:no-transaction\nDROP TABLE b;\nDROP TABLE a;\nCREATE INDEX users_name ON users (name);",
+        ),
+        (
+            "0005_next.sql",
+            "CREATE TABLE next (x);\nDROP TABLE filler;",
+        ),
+        (
+            "0005_next.down.sql",
+            "-- migrate:no-transaction\nDROP TABLE next;\nCREATE TABLE filler (x);",
+        ),
+        ("0006_last.sql", "CREATE INDEX next_x ON next (x);"),
+    ]);
+}
+
+#[test]
+fn virtual_tables_and_their_shadow_tables_keep_the_cache_in_step() {
+    passes(&[
+        USERS,
+        (
+            "0002_fts.sql",
+            "CREATE VIRTUAL TABLE docs USING fts5 (body);",
+        ),
+        ("0003_t.sql", "CREATE TABLE t (x);"),
+        (
+            "0004_drop.sql",
+            "-- migrate:allow destructive\nDROP TABLE docs;\nCREATE TABLE u (x);",
+        ),
+        (
+            "0005_rtree.sql",
+            "CREATE VIRTUAL TABLE boxes USING rtree (id, x0, x1);",
+        ),
+        (
+            "0006_rename.sql",
+            "-- migrate:allow backward-incompatible\nALTER TABLE boxes RENAME TO areas;",
+        ),
+    ]);
+}
