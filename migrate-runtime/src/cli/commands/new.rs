@@ -86,9 +86,7 @@ fn accepted_description(description: &str, ui: &Ui) -> Result<String, CliError> 
     match name::validate_description(&spaced) {
         Ok(()) => {
             if !ui.json {
-                ui.say(&format!(
-                    "description `{description}` written as `{spaced}`"
-                ));
+                ui.say(format!("description `{description}` written as `{spaced}`"));
             }
             Ok(spaced)
         }
