@@ -371,7 +371,9 @@ fn destructive_commands_refuse_without_yes_when_stdin_is_not_a_terminal() {
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         let err = stderr(&output);
         assert!(
-            err.contains("without confirmation") && err.contains("--yes"),
+            err.contains(
+                ": that needs a confirmation, and standard input is not a terminal; pass --yes"
+            ) && !err.contains("without running them without"),
             "{args:?}: {err}"
         );
         assert_eq!(
@@ -559,7 +561,23 @@ fn backup_then_restore_gives_back_the_original_contents() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("backup written to"));
+    // The backup's line first, as the backup came first; then one line per migration, each
+    // with its duration in whole milliseconds (`<1 ms` below one), as `status` shows it.
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("backup written to "), "{out}");
+    assert!(
+        lines[1].contains("applied") && lines[1].contains("0004_"),
+        "{out}"
+    );
+    let duration = lines[1]
+        .rsplit_once('(')
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    assert!(
+        duration.ends_with(" ms)") && !duration.contains('.'),
+        "whole milliseconds: {out}"
+    );
     assert_eq!(dump_all(&backup), original);
     assert_ne!(dump_all(&db), original);
     execute(&db, "DELETE FROM reviews; DELETE FROM orders;");

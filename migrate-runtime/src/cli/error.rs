@@ -42,7 +42,7 @@ pub(crate) enum CliError {
 
     /// A confirmation was needed and nobody can give it.
     #[error(
-        "refusing to {action} without confirmation: standard input is not a terminal; pass --yes"
+        "refusing to {action}: that needs a confirmation, and standard input is not a terminal; pass --yes"
     )]
     NotConfirmable { action: String },
 

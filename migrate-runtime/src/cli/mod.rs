@@ -87,9 +87,9 @@
 //! # JSON (`--json`)
 //! One JSON document on standard output. The shapes of `status`, `version`, `history` and
 //! `check` are stable: fields may be added, none removed or changed. Times are UTC ISO 8601
-//! with milliseconds; `null` where a value does not apply. Read the documents by key: the
-//! fields of `status` come in the order shown, those of the other documents in alphabetical
-//! order (as they always have), not in the order listed below.
+//! with milliseconds; `null` where a value does not apply. Keys come in the order shown
+//! (those of `status` in the order of the library's report, the others alphabetically, as
+//! they always have); read them by key all the same.
 //!
 //! `status`:
 //! ```json
@@ -121,7 +121,7 @@
 //!
 //! `version`:
 //! ```json
-//! { "database": "app.db", "current_version": 2, "latest_version": 3 }
+//! { "current_version": 2, "database": "app.db", "latest_version": 3 }
 //! ```
 //!
 //! `history`:
@@ -130,14 +130,14 @@
 //!   "database": "app.db",
 //!   "events": [
 //!     {
-//!       "id": 1,
-//!       "event": "applied",
-//!       "version": 1,
-//!       "name": "create_notes",
-//!       "checksum": "sha256:...",
 //!       "at": "2026-11-21T06:30:00.123Z",
+//!       "checksum": "sha256:...",
+//!       "detail": null,
 //!       "duration_ms": 3,
-//!       "detail": null
+//!       "event": "applied",
+//!       "id": 1,
+//!       "name": "create_notes",
+//!       "version": 1
 //!     }
 //!   ]
 //! }
@@ -147,17 +147,17 @@
 //! `check`:
 //! ```json
 //! {
-//!   "database": "app.db",
-//!   "result": "pending",
-//!   "exit_code": 2,
 //!   "current_version": 2,
-//!   "latest_version": 3,
-//!   "pending": [3],
+//!   "database": "app.db",
 //!   "drifted": [],
-//!   "unknown": [],
+//!   "exit_code": 2,
 //!   "holes": [],
 //!   "incomplete": [],
-//!   "message": "1 migration pending (database at version 2 of 3)"
+//!   "latest_version": 3,
+//!   "message": "1 migration pending (database at version 2 of 3)",
+//!   "pending": [3],
+//!   "result": "pending",
+//!   "unknown": []
 //! }
 //! ```
 //! `result` is `up_to_date` (exit 0), `pending` (exit 2) or `error` (exit 1). When the
@@ -165,9 +165,10 @@
 //! the error.
 //!
 //! Other commands print a JSON summary of what they did (`apply` and `verify`:
-//! `{"database", "dry_run", "applied": [{"version", "name", "file", "duration_ms"}],
-//! "not_verified": [{"version", "file"}], "backup", "current_version"}`); those shapes may
-//! still change.
+//! `{"applied": [{"duration_ms", "file", "name", "version"}], "backup", "current_version",
+//! "database", "dry_run", "not_verified": [{"file", "version"}]}`); those shapes may still
+//! change. A subcommand that fails prints `{"error", "message", ...}` instead (see the
+//! README's "Operations and the command line").
 //!
 //! # Fleets
 //!

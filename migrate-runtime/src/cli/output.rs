@@ -43,13 +43,12 @@ pub(crate) fn list(versions: &[i64]) -> String {
         .join(", ")
 }
 
-/// A duration in milliseconds, with a decimal below 10 ms where it still means something.
+/// A duration as every human line shows it: whole milliseconds, as the tracking tables record
+/// them (so `apply` and a later `status` or `history` agree), and `<1 ms` below one.
 pub(crate) fn ms(duration: Duration) -> String {
-    let millis = duration.as_secs_f64() * 1000.0;
-    if millis < 10.0 {
-        format!("{millis:.1} ms")
-    } else {
-        format!("{millis:.0} ms")
+    match duration.as_millis() {
+        0 => "<1 ms".to_owned(),
+        millis => format!("{millis} ms"),
     }
 }
 
@@ -175,6 +174,7 @@ impl Ui {
                     m.file_name()
                 ),
             ),
+            Event::BackedUp(path) => self.say(format_args!("backup written to {}", path.display())),
             _ => {}
         }
     }
@@ -182,9 +182,7 @@ impl Ui {
     /// The summary after `apply` or `verify`; `version` is the database's version after a
     /// real run, `None` after a dry run.
     pub(crate) fn run_summary(&self, report: &Report, latest_version: i64, version: Option<i64>) {
-        if let Some(backup) = &report.backup {
-            self.say(format_args!("backup written to {}", backup.display()));
-        }
+        // The backup's line came with the progress, before the first migration's.
         let n = report.applied.len();
         if report.dry_run {
             if n == 0 && report.not_verified.is_empty() {
@@ -257,8 +255,7 @@ impl Ui {
                         .unwrap_or_else(|| format!("{} (unknown)", m.name)),
                     m.state.as_str().to_owned(),
                     m.applied_at.clone().unwrap_or_else(|| "-".to_owned()),
-                    m.duration
-                        .map_or_else(|| "-".to_owned(), |d| format!("{} ms", d.as_millis())),
+                    m.duration.map_or_else(|| "-".to_owned(), ms),
                 ]
             })
             .collect();
@@ -357,7 +354,7 @@ impl Ui {
                 line.push_str(&format!(" {name}"));
             }
             if let Some(d) = e.duration {
-                line.push_str(&format!(" ({} ms)", d.as_millis()));
+                line.push_str(&format!(" ({})", ms(d)));
             }
             if let Some(detail) = &e.detail {
                 line.push_str(&format!(": {detail}"));

@@ -395,7 +395,9 @@ impl<'m> Runner<'m> {
             // The backup reads committed data only: release the write lock while it is taken,
             // then plan again (the migrator lock keeps other migrators out meanwhile).
             drop(tx);
-            report.backup = Some(backup::write_before(conn, &target, plan.applied.highest())?);
+            let written = backup::write_before(conn, &target, plan.applied.highest())?;
+            self.emit(Event::BackedUp(&written));
+            report.backup = Some(written);
             tx = Transaction::immediate(conn, None)?;
             plan = self.plan(conn)?;
         }

@@ -17,6 +17,9 @@ pub enum Event<'a> {
     /// A dry run cannot verify this migration because it runs outside a transaction; the
     /// dry run stops here.
     NotVerifiable(Migration<'a>),
+    /// The backup asked for with [`Runner::backup`](crate::Runner::backup) was written here,
+    /// before the first migration runs.
+    BackedUp(&'a std::path::Path),
 }
 
 /// One migration applied (or rolled back) by a call.
