@@ -319,6 +319,9 @@ fn continue_migrates_every_good_database_and_reports_each_failure() {
     };
     assert_eq!(kind("corrupt.db"), "not_a_database");
     assert_eq!(kind("locked.db"), "locked");
+    // One busy timeout (200 ms), not one per step of the run.
+    let waited = line(&lines, "locked.db")["elapsed_ms"].as_u64().unwrap();
+    assert!((200..600).contains(&waited), "locked.db took {waited} ms");
     assert_eq!(kind("failing.db"), "statement");
     if fleet._read_only.is_some() {
         assert_eq!(kind("readonly.db"), "read_only");
@@ -641,8 +644,30 @@ fn fleet_options_are_refused_where_they_do_not_apply() {
     assert_eq!(output.status.code(), Some(2));
     let output = run(d, &["check", "--each", "*.db", "--each-from", "list"]);
     assert_eq!(output.status.code(), Some(2));
-    // No database at all: nothing to do, and no file is created.
+    // No database at all: a mistake (a typo, the wrong directory), and no file is created.
     let output = run(d, &["apply", "--each", "*.db"]);
-    assert!(output.status.success());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("no database: `*.db` names none"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(fs::read_dir(d).unwrap().count(), 0);
+    // A fleet option without a fleet is refused rather than ignored.
+    for option in [
+        &["--canary", "2"][..],
+        &["--shard", "1/3"],
+        &["--create-missing"],
+    ] {
+        let mut args = vec!["--db", "one.db", "apply"];
+        args.extend_from_slice(option);
+        let output = run(d, &args);
+        assert_eq!(output.status.code(), Some(1), "{option:?}");
+        assert!(
+            text(&output.stderr).contains("works with --each or --each-from"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
     assert_eq!(fs::read_dir(d).unwrap().count(), 0);
 }

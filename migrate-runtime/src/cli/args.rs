@@ -127,6 +127,20 @@ impl FleetArgs {
     pub fn is_fleet(&self) -> bool {
         self.each.is_some() || self.each_from.is_some()
     }
+
+    /// The first fleet-only option given, for the refusal of one without a fleet.
+    pub(crate) fn fleet_only_option(&self) -> Option<&'static str> {
+        [
+            (self.parallel.is_some(), "--parallel"),
+            (self.canary.is_some(), "--canary"),
+            (self.on_error.is_some(), "--on-error"),
+            (self.shard.is_some(), "--shard"),
+            (self.create_missing, "--create-missing"),
+            (self.busy_timeout.is_some(), "--busy-timeout"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
 }
 
 /// The global options and the subcommand: the whole migration command line. Mount it in an

@@ -98,6 +98,16 @@ pub(crate) enum CliError {
     )]
     FleetBackupPath(PathBuf),
 
+    /// `--each` or `--each-from` named no database.
+    #[error("no database: {0} names none (check the pattern and the working directory)")]
+    NoDatabases(String),
+
+    /// A fleet option without `--each` or `--each-from`.
+    #[error(
+        "{0} works with --each or --each-from (a fleet of databases); with one database, leave it out"
+    )]
+    FleetOptionAlone(&'static str),
+
     /// The highest version is `i64::MAX`.
     #[error("no version is left after the highest one")]
     NoVersionLeft,
@@ -128,6 +138,8 @@ impl CliError {
             CliError::Unverified(_) => "unverified",
             CliError::NoVersionLeft => "no_version_left",
             CliError::NoMigrationsDir(_) => "no_migrations_dir",
+            CliError::NoDatabases(_) => "no_databases",
+            CliError::FleetOptionAlone(_) => "fleet_option_alone",
             CliError::Pattern { .. } => "invalid_pattern",
             CliError::NotForFleet(_) => "not_for_fleet",
             CliError::FleetBackupPath(_) => "fleet_backup_path",

@@ -239,6 +239,7 @@ use rusqlite::Connection;
 use crate::{Error, Event, Migrations};
 
 pub use self::args::{ApplyArgs, Args, Command, FleetArgs, GlobalArgs};
+use self::error::CliError;
 use self::output::Ui;
 
 /// A complete migration tool over `migrations`: parses the process's arguments and runs the
@@ -301,15 +302,18 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
     let command = command.unwrap_or(Command::Status);
     let result = if global.fleet.is_fleet() {
         commands::execute_fleet(migrations, &global.fleet, command, &ui)
+    } else if let Some(option) = global.fleet.fleet_only_option() {
+        Err(CliError::FleetOptionAlone(option))
     } else {
         commands::execute(migrations, global.db.as_deref(), command, &ui)
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            // Under `--json`, standard output always holds one document: the error's.
+            // Under `--json`, standard output always holds one document: the error's, on one
+            // line (a fleet's output is JSON lines).
             if ui.json {
-                ui.json_out(&error.document());
+                ui.json_line(&error.document());
             }
             ui.error(&error.to_string());
             error.exit_code()

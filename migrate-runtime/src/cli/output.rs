@@ -146,6 +146,14 @@ impl Ui {
     }
 
     /// The `--json` document, pretty-printed on standard output.
+    /// One JSON value on one line: the error document, which may end a fleet's JSON lines.
+    pub(crate) fn json_line(&self, value: &impl Serialize) {
+        match serde_json::to_string(value) {
+            Ok(text) => say!("{text}"),
+            Err(e) => say_err!("error: cannot write JSON: {e}"),
+        }
+    }
+
     pub(crate) fn json_out(&self, value: &impl Serialize) {
         match serde_json::to_string_pretty(value) {
             Ok(text) => say!("{text}"),

@@ -127,7 +127,6 @@ fn wait_for(file: &File, path: &Path, since: Instant, patience: Duration) -> Res
     }
 }
 
-#[cfg(feature = "http")]
 /// True when another migrator holds the migrator lock of the database file `db` right now.
 /// Never waits and never creates the lock file; the lock is released again at once when it
 /// was free.

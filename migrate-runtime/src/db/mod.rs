@@ -23,7 +23,6 @@ mod writes;
 pub(crate) use self::file::database_path;
 pub(crate) use self::foreign_keys::{ForeignKeysOff, ScriptForeignKeys, foreign_keys_on};
 pub(crate) use self::lock::MigratorLock;
-#[cfg(feature = "http")]
 pub(crate) use self::lock::is_held as migrator_lock_is_held;
 pub(crate) use self::sqlite_error::{
     classified, classify, is_busy, is_missing_table, sqlite_message,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::report::{AppliedVersion, DatabaseStatus, Outcome};
-use crate::db::read_snapshot;
+use crate::db::{migrator_lock_is_held, read_snapshot};
 use crate::error::Error;
 use crate::migrations::Migrations;
 use crate::run::RunnerOptions;
@@ -83,12 +83,16 @@ impl Settings {
                 return Ok(DatabaseStatus::UpToDate);
             }
             Ok(false) => outcome.from = migrations.current_version(&conn).ok(),
-            // Another migrator may be working on it: `run` queues on the migrator lock.
-            Err(Error::Locked { .. }) => {}
+            // Another migrator is working on it: `run` queues on the migrator lock.
+            Err(Error::Locked { .. }) if migrator_lock_is_held(&outcome.path) => {}
+            // Another connection holds SQLite's lock past the busy timeout: this database
+            // fails now, after one wait, not after one per statement of the run.
             Err(e) => return Err(e),
         }
         let result = runner.run(&mut conn);
-        outcome.to = migrations.current_version(&conn).ok();
+        if !matches!(result, Err(Error::Locked { .. })) {
+            outcome.to = migrations.current_version(&conn).ok();
+        }
         match result {
             Ok(report) => {
                 outcome.applied = report

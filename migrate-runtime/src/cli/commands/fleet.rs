@@ -82,7 +82,13 @@ pub(crate) fn execute(
         Kind::Apply | Kind::Verify => fleet.run()?,
         Kind::Status | Kind::Check => fleet.check()?,
     };
-    Ok(printer.finish(&report, migrations.latest_version()))
+    let code = printer.finish(&report, migrations.latest_version());
+    // A pattern or list that names no database is a mistake (a typo in a deploy script, a
+    // wrong working directory), not a fleet that is up to date.
+    if report.totals.databases == 0 && args.shard.is_none() {
+        return Err(CliError::NoDatabases(source.describe()));
+    }
+    Ok(code)
 }
 
 /// The subcommand's name, for the refusal of those that do not take `--each`.
@@ -186,7 +192,8 @@ fn glob_paths<'a>(
     }))
 }
 
-/// One path per line; blank lines are skipped and a trailing `\r` is dropped.
+/// One path per line. Spaces and tabs around a path are dropped (a path that really ends with
+/// a space is not supported), as are blank lines and lines starting with `#` (comments).
 fn lines<'a>(
     reader: impl BufRead + Send + 'a,
     ui: &'a Ui,
@@ -201,8 +208,8 @@ fn lines<'a>(
             }
         })
         .filter_map(|line| {
-            let line = line.strip_suffix('\r').unwrap_or(&line);
-            (!line.trim().is_empty()).then(|| PathBuf::from(line))
+            let line = line.trim();
+            (!line.is_empty() && !line.starts_with('#')).then(|| PathBuf::from(line))
         })
 }
 
@@ -246,5 +253,13 @@ mod tests {
         let ui = Ui::new(false, true);
         let paths: Vec<PathBuf> = lines(&b"a.db\r\n\n  \nb c.db\n"[..], &ui).collect();
         assert_eq!(paths, [PathBuf::from("a.db"), PathBuf::from("b c.db")]);
+    }
+
+    #[test]
+    fn a_list_takes_one_trimmed_path_per_line_without_comments() {
+        let ui = Ui::new(false, true);
+        let list = "a.db\n  b.db \r\n\n# the next tenant\n\tc.db\n";
+        let paths: Vec<PathBuf> = lines(list.as_bytes(), &ui).collect();
+        assert_eq!(paths, ["a.db", "b.db", "c.db"].map(PathBuf::from));
     }
 }
