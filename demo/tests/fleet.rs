@@ -671,3 +671,39 @@ fn fleet_options_are_refused_where_they_do_not_apply() {
     }
     assert_eq!(fs::read_dir(d).unwrap().count(), 0);
 }
+
+#[test]
+fn verify_each_reports_what_a_dry_run_cannot_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let at_3 = db_at(d, "at-3.db", 3);
+    let at_6 = db_at(d, "at-6.db", 6);
+    let before = (fs::read(&at_3).unwrap(), fs::read(&at_6).unwrap());
+    let output = run(d, &["--json", "verify", "--each", "at-*.db"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (lines, _) = parse(&output);
+    // Migration 7 runs outside a transaction: a dry run stops before it.
+    let three = line(&lines, "at-3.db");
+    assert_eq!(three["status"], "applied", "{three}");
+    assert_eq!(three["applied"].as_array().unwrap().len(), 3);
+    assert_eq!(three["not_verified"], serde_json::json!([7]));
+    assert_eq!(three["pending"], 4, "nothing was applied: {three}");
+    let six = line(&lines, "at-6.db");
+    assert_eq!(six["status"], "pending", "{six}");
+    assert_eq!(six["not_verified"], serde_json::json!([7]));
+    assert_eq!(six["pending"], 1);
+    assert_eq!(
+        (fs::read(&at_3).unwrap(), fs::read(&at_6).unwrap()),
+        before,
+        "a dry run changes nothing"
+    );
+    // In words.
+    let output = run(d, &["verify", "--each", "at-*.db"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(
+        out.contains("1 not checked (outside a transaction: 7)"),
+        "{out}"
+    );
+    assert!(out.contains("which a dry run cannot check"), "{out}");
+}

@@ -120,9 +120,21 @@ impl<'a> FleetPrinter<'a> {
                 Color::Green,
                 "ok",
                 format_args!(
-                    "{path}: {n} migration{} ran and rolled back, at version {} ({took})",
+                    "{path}: {n} migration{} ran and rolled back, at version {}{} ({took})",
                     plural(n),
-                    version(outcome.from)
+                    version(outcome.from),
+                    match outcome.not_verified.as_slice() {
+                        [] => String::new(),
+                        versions => format!(
+                            "; {} not checked (outside a transaction: {})",
+                            versions.len(),
+                            versions
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }
                 ),
             ),
             DatabaseStatus::Applied => self.ui.line(
@@ -135,7 +147,23 @@ impl<'a> FleetPrinter<'a> {
                     plural(n)
                 ),
             ),
-            DatabaseStatus::UpToDate | DatabaseStatus::Pending => self.ui.line(
+            DatabaseStatus::Pending => self.ui.line(
+                Color::Yellow,
+                "not checked",
+                format_args!(
+                    "{path}: at version {}; {} pending, which a dry run cannot check (outside a \
+                     transaction: {})",
+                    version(outcome.to),
+                    outcome.pending,
+                    outcome
+                        .not_verified
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            DatabaseStatus::UpToDate => self.ui.line(
                 Color::Dim,
                 "up to date",
                 format_args!("{path}: version {}", version(outcome.to)),
@@ -256,19 +284,21 @@ impl<'a> FleetPrinter<'a> {
 
 /// One database, one line of `--json`.
 #[derive(Serialize)]
-struct DatabaseLine {
+struct DatabaseLine<'a> {
     database: String,
     status: &'static str,
     from: Option<i64>,
     to: Option<i64>,
     applied: Vec<AppliedLine>,
     pending: usize,
+    /// After a dry run: the versions it could not check (they run outside a transaction).
+    not_verified: &'a [i64],
     elapsed_ms: u64,
     error: Option<ErrorLine>,
 }
 
-impl From<&Outcome> for DatabaseLine {
-    fn from(o: &Outcome) -> Self {
+impl<'a> From<&'a Outcome> for DatabaseLine<'a> {
+    fn from(o: &'a Outcome) -> Self {
         DatabaseLine {
             database: o.path.display().to_string(),
             status: o.status.as_str(),
@@ -283,6 +313,7 @@ impl From<&Outcome> for DatabaseLine {
                 })
                 .collect(),
             pending: o.pending,
+            not_verified: &o.not_verified,
             elapsed_ms: millis(o.elapsed),
             error: o.error().map(|error| ErrorLine {
                 kind: kind(error),

@@ -106,10 +106,18 @@ impl Settings {
                 if outcome.from.is_none() && report.applied.is_empty() {
                     outcome.from = outcome.to;
                 }
-                Ok(if report.applied.is_empty() {
-                    DatabaseStatus::UpToDate
-                } else {
+                if report.dry_run {
+                    // Nothing was applied: what ran and what could not run is still pending.
+                    outcome.not_verified = report.not_verified.iter().map(|m| m.version).collect();
+                    outcome.pending = report.applied.len() + outcome.not_verified.len();
+                }
+                Ok(if !report.applied.is_empty() {
                     DatabaseStatus::Applied
+                } else if outcome.pending > 0 {
+                    // A dry run that stopped before its first migration.
+                    DatabaseStatus::Pending
+                } else {
+                    DatabaseStatus::UpToDate
                 })
             }
             Err(error) => {

@@ -74,8 +74,12 @@ pub struct Outcome {
     pub to: Option<i64>,
     /// The migrations applied, in order (after a failure: those that committed before it).
     pub applied: Vec<AppliedVersion>,
-    /// [`Fleet::check`](crate::Fleet::check) only: how many migrations are waiting.
+    /// How many migrations are still waiting: for [`Fleet::check`](crate::Fleet::check), and
+    /// after a dry run (which applies nothing).
     pub pending: usize,
+    /// After a dry run: the versions it could not check, because they run outside a
+    /// transaction (a dry run stops before the first of them).
+    pub not_verified: Vec<i64>,
     /// How long this database took, opening included.
     pub elapsed: Duration,
 }
@@ -89,6 +93,7 @@ impl Outcome {
             to: None,
             applied: Vec::new(),
             pending: 0,
+            not_verified: Vec::new(),
             elapsed: Duration::ZERO,
         }
     }
