@@ -206,8 +206,8 @@
 //! `--json` prints one JSON object per database, on its own line, as each database
 //! finishes (so not in the order given), then one summary line:
 //! ```json
-//! {"database":"tenants/a.db","status":"applied","from":3,"to":7,"applied":[{"version":4,"duration_ms":2}],"pending":0,"elapsed_ms":12,"error":null}
-//! {"database":"tenants/b.db","status":"failed","from":null,"to":null,"applied":[],"pending":0,"elapsed_ms":0,"error":{"kind":"not_a_database","message":"`tenants/b.db` is not an SQLite database","sqlite_code":null}}
+//! {"database":"tenants/a.db","status":"applied","from":3,"to":7,"applied":[{"version":4,"duration_ms":2}],"pending":0,"not_verified":[],"elapsed_ms":12,"error":null}
+//! {"database":"tenants/b.db","status":"failed","from":null,"to":null,"applied":[],"pending":0,"not_verified":[],"elapsed_ms":0,"error":{"kind":"not_a_database","message":"`tenants/b.db` is not an SQLite database","sqlite_code":null}}
 //! {"summary":{"command":"apply","databases":2,"succeeded":1,"applied":1,"up_to_date":0,"pending":0,"failed":1,"skipped":0,"migrations_applied":4,"migrations_pending":0,"latest_version":7,"versions":{"7":1},"failures":["tenants/b.db"],"canary_failed":false,"stopped":false,"elapsed_ms":14,"exit_code":1}}
 //! ```
 //! `status` is `applied`, `up_to_date`, `pending` (`status`/`check`), `failed` or `skipped`
