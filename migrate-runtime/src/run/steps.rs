@@ -59,6 +59,8 @@ pub(crate) struct Context<'r> {
     pub statements: &'r dyn Execute,
     /// `PRAGMA user_version` mirrors the highest applied version.
     pub user_version: bool,
+    /// Each applied migration gets an `applied` history event.
+    pub history_events: bool,
     pub retry_failed: bool,
 }
 
@@ -125,6 +127,7 @@ impl Context<'_> {
             },
             highest,
             history.as_deref(),
+            self.history_events,
         )?;
         if self.user_version {
             set_user_version(self.conn, highest)?;
