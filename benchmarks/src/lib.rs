@@ -483,19 +483,6 @@ pub fn plain_per_transaction(sql: &[String], conn: &mut Connection) -> usize {
     sql.len()
 }
 
-/// [`apply`] without the per-migration `applied` history event
-/// ([`Runner::history_events`](migrate_runtime::Runner::history_events)`(false)`): the trade
-/// BENCHMARKS.md measures.
-pub fn apply_without_history_events(migrations: &Migrations, conn: &mut Connection) -> usize {
-    migrations
-        .runner()
-        .history_events(false)
-        .run(conn)
-        .expect("apply the generated set")
-        .applied
-        .len()
-}
-
 /// [`apply`] with the whole-database foreign-key check after every migration
 /// ([`ForeignKeyCheck::Full`]).
 pub fn apply_full_check(migrations: &Migrations, conn: &mut Connection) -> usize {

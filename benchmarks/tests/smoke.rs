@@ -27,29 +27,6 @@ fn the_runtime_applies_the_whole_set_like_plain_sqlite() {
     }
     let recorded = migrate_test_kit::count(&runtime.conn, "SELECT count(*) FROM schema_migrations");
     assert_eq!(recorded, N as i64);
-
-    // The trade: the same set and rows, no `applied` events.
-    let mut lean = ScratchDb::file(&f);
-    assert_eq!(
-        migrate_bench::apply_without_history_events(&f.migrations, &mut lean.conn),
-        N
-    );
-    let count = |conn, sql| migrate_test_kit::count(conn, sql);
-    assert_eq!(
-        count(&lean.conn, "SELECT count(*) FROM schema_migrations"),
-        N as i64
-    );
-    assert_eq!(
-        count(&lean.conn, "SELECT count(*) FROM schema_migrations_history"),
-        0
-    );
-    assert_eq!(
-        count(
-            &runtime.conn,
-            "SELECT count(*) FROM schema_migrations_history"
-        ),
-        N as i64
-    );
 }
 
 #[test]

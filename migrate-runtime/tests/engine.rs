@@ -243,37 +243,6 @@ fn a_database_ahead_of_the_build_is_refused_listing_every_unknown_version() {
 }
 
 #[test]
-fn without_history_events_the_rows_state_and_checks_are_the_same() {
-    let db = Db::new(Journal::Rollback);
-    let mut conn = db.open();
-    let migrations = base_with(&[FOURTH]);
-    let report = migrations
-        .runner()
-        .history_events(false)
-        .target(3)
-        .run(&mut conn)
-        .unwrap();
-    assert_eq!(versions(&report), vec![1, 2, 3]);
-    assert_eq!(applied_versions(&conn), vec![1, 2, 3]);
-    assert_eq!(
-        count(&conn, "SELECT count(*) FROM schema_migrations_history"),
-        0
-    );
-    assert_eq!(user_version(&conn), 3);
-    // The next run takes the fast path and applies the rest, with events by default.
-    let report = migrations.run(&mut conn).unwrap();
-    assert_eq!(versions(&report), vec![4]);
-    assert!(fast_no_op(&migrations, &mut conn));
-    let events: Vec<i64> = migrations
-        .history(&conn)
-        .unwrap()
-        .iter()
-        .filter_map(|e| e.version)
-        .collect();
-    assert_eq!(events, vec![4]);
-}
-
-#[test]
 fn a_database_that_had_the_schema_before_is_pointed_to_baseline() {
     let db = Db::new(Journal::Rollback);
     let mut conn = db.open();

@@ -335,10 +335,10 @@ fn apply_rounds(n: usize) -> usize {
 fn measure_runtime(n: usize, table: &mut Table) {
     let f = Fixture::new(n);
     let rounds = apply_rounds(n);
-    let mut apply: [Vec<f64>; 9] = Default::default();
+    let mut apply: [Vec<f64>; 8] = Default::default();
     // Each round runs every variant once, in a new random order, so that no variant always
     // inherits the allocator, cache and disk state left by the same predecessor.
-    let variants: [&dyn Fn() -> f64; 9] = [
+    let variants: [&dyn Fn() -> f64; 8] = [
         &|| {
             time_with(
                 || ScratchDb::file(&f),
@@ -405,18 +405,6 @@ fn measure_runtime(n: usize, table: &mut Table) {
                 conn
             })
         },
-        &|| {
-            time_with(
-                || ScratchDb::file(&f),
-                |mut db| {
-                    assert_eq!(
-                        migrate_bench::apply_without_history_events(&f.migrations, &mut db.conn),
-                        n
-                    );
-                    db
-                },
-            )
-        },
     ];
     let mut rng = Shuffle(0x9E37_79B9_7F4A_7C15 ^ n as u64);
     for _ in 0..rounds {
@@ -433,7 +421,6 @@ fn measure_runtime(n: usize, table: &mut Table) {
         "apply_mem_floor",
         "apply_mem_single_floor",
         "apply_mem_single",
-        "apply_file_no_events",
     ];
     for (key, samples) in keys.iter().zip(apply.iter_mut()) {
         table.set(key, n, median(samples));
@@ -979,20 +966,6 @@ impl Table {
                 "x",
                 ratio("apply_file_min", "apply_file_floor_min"),
                 "",
-                3,
-            ),
-            (
-                "apply all, file, runtime with `history_events(false)` (the trade)",
-                "ms",
-                value("apply_file_no_events", ms),
-                "",
-                2,
-            ),
-            (
-                "ratio with `history_events(false)` / per-transaction floor (file)",
-                "x",
-                ratio("apply_file_no_events", "apply_file_floor"),
-                "≤ 1.10",
                 3,
             ),
             (

@@ -82,7 +82,6 @@ pub struct Runner<'m> {
     backup: Option<BackupTarget>,
     check: UpToDateCheck,
     user_version: bool,
-    history_events: bool,
     tolerance: Tolerance,
     retry_failed: bool,
     foreign_key_check: ForeignKeyCheck,
@@ -100,7 +99,6 @@ impl fmt::Debug for Runner<'_> {
             .field("backup", &self.backup)
             .field("check", &self.check)
             .field("user_version", &self.user_version)
-            .field("history_events", &self.history_events)
             .field("allow_drift", &self.tolerance.drift)
             .field("allow_unknown", &self.tolerance.unknown)
             .field("allow_holes", &self.tolerance.holes)
@@ -133,7 +131,6 @@ impl Migrations {
             backup: None,
             check: UpToDateCheck::History,
             user_version: true,
-            history_events: true,
             tolerance: Tolerance::default(),
             retry_failed: false,
             foreign_key_check: ForeignKeyCheck::Affected,
@@ -182,32 +179,6 @@ impl<'m> Runner<'m> {
     /// Turn it off for applications that use `user_version` themselves.
     pub fn mirror_user_version(mut self, mirror: bool) -> Self {
         self.user_version = mirror;
-        self
-    }
-
-    /// Whether each applied migration also gets an `applied` event in
-    /// `schema_migrations_history`, in its own transaction (default `true`).
-    ///
-    /// The trade, measured in BENCHMARKS.md: the event is one more page written (to the
-    /// journal and to the database) per migration's commit, about a third of what tracking
-    /// costs on a file database. Without it, [`Migrations::history`](crate::Migrations::history)
-    /// shows no `applied` event for these migrations (failures, rollbacks, baselines and
-    /// repairs are still recorded), while `schema_migrations` keeps each one's row with its
-    /// time and duration, and nothing else changes: exactly-once, drift detection and the
-    /// start-up check do not read the history.
-    ///
-    /// ```
-    /// use migrate_runtime::{rusqlite::Connection, Migrations};
-    ///
-    /// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
-    ///
-    /// let mut conn = Connection::open_in_memory()?;
-    /// MIGRATIONS.runner().history_events(false).run(&mut conn)?;
-    /// assert!(MIGRATIONS.history(&conn)?.is_empty());
-    /// # Ok::<(), migrate_runtime::Error>(())
-    /// ```
-    pub fn history_events(mut self, record: bool) -> Self {
-        self.history_events = record;
         self
     }
 
@@ -459,7 +430,6 @@ impl<'m> Runner<'m> {
             code: &self.code,
             foreign_keys,
             user_version: self.user_version,
-            history_events: self.history_events,
             retry_failed: self.retry_failed,
         }
     }

@@ -32,7 +32,6 @@ pub struct RunnerOptions {
     pub(crate) backup: Option<BackupTarget>,
     pub(crate) check: UpToDateCheck,
     pub(crate) user_version: bool,
-    pub(crate) history_events: bool,
     pub(crate) allow_drift: bool,
     pub(crate) allow_unknown: bool,
     pub(crate) allow_holes: bool,
@@ -62,7 +61,6 @@ impl RunnerOptions {
             backup: None,
             check: UpToDateCheck::History,
             user_version: true,
-            history_events: true,
             allow_drift: false,
             allow_unknown: false,
             allow_holes: false,
@@ -165,16 +163,6 @@ impl RunnerOptions {
         self
     }
 
-    /// See [`Runner::history_events`].
-    ///
-    /// ```
-    /// let options = migrate_runtime::RunnerOptions::new().history_events(false);
-    /// ```
-    pub fn history_events(mut self, record: bool) -> Self {
-        self.history_events = record;
-        self
-    }
-
     /// See [`Runner::retry_failed`].
     ///
     /// ```
@@ -248,7 +236,6 @@ impl Runner<'_> {
         self.backup = options.backup.clone();
         self.check = options.check;
         self.user_version = options.user_version;
-        self.history_events = options.history_events;
         self.tolerance = options.tolerance();
         self.retry_failed = options.retry_failed;
         self.foreign_key_check = options.foreign_key_check;

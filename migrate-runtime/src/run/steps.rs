@@ -59,8 +59,6 @@ pub(crate) struct Context<'r> {
     pub statements: &'r dyn Execute,
     /// `PRAGMA user_version` mirrors the highest applied version.
     pub user_version: bool,
-    /// Each applied migration gets an `applied` history event.
-    pub history_events: bool,
     pub retry_failed: bool,
 }
 
@@ -127,7 +125,6 @@ impl Context<'_> {
             },
             highest,
             history.as_deref(),
-            self.history_events,
         )?;
         if self.user_version {
             set_user_version(self.conn, highest)?;

@@ -31,32 +31,29 @@ pub(crate) use self::migrations::{AppliedHistory, AppliedRecord, AppliedRow};
 pub(crate) use self::progress::{FailedStatement, Progress};
 pub(crate) use self::schema::{MIGRATIONS_TABLE, ensure_tables, table_exists};
 
-/// Inserts the `schema_migrations` row, the history event (when `event`) and the new state
-/// (the highest applied version and the history checksum of every applied migration), inside
-/// the migration's own transaction.
+/// Inserts the `schema_migrations` row, the history event and the new state (the highest
+/// applied version and the history checksum of every applied migration), inside the
+/// migration's own transaction.
 pub(crate) fn record_applied(
     db: &(impl Execute + ?Sized),
     record: &AppliedRecord<'_>,
     state_version: i64,
     state_history: Option<&str>,
-    event: bool,
 ) -> rusqlite::Result<()> {
     let now = crate::clock::now_utc();
     migrations::insert_row(db, record, &now)?;
-    if event {
-        history::insert_event(
-            db,
-            &EventRow {
-                event: HistoryEvent::Applied,
-                version: Some(record.version),
-                name: Some(record.name),
-                checksum: Some(record.checksum),
-                execution_time_ms: Some(record.execution_time_ms),
-                detail: None,
-            },
-            &now,
-        )?;
-    }
+    history::insert_event(
+        db,
+        &EventRow {
+            event: HistoryEvent::Applied,
+            version: Some(record.version),
+            name: Some(record.name),
+            checksum: Some(record.checksum),
+            execution_time_ms: Some(record.execution_time_ms),
+            detail: None,
+        },
+        &now,
+    )?;
     state::set_state(db, state_version, state_history)
 }
 
