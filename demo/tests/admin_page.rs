@@ -2,8 +2,9 @@
 //! token, see the migrations and the history, run a dry run and an apply, roll back through the
 //! confirmation dialog. Screenshots are written to `<target dir>/admin-page*.png`.
 //!
-//! Needs Debian's `chromium` (`apt-get install -y chromium`; `scripts/test.sh` installs it). Without
-//! it the test fails, naming the command: it never skips.
+//! Needs Debian's `chromium`. When it is missing and the test runs as root with `apt-get` (as
+//! in CI, and on a fresh machine), the test installs it; otherwise it fails, naming the
+//! command: it never skips.
 
 mod support;
 
@@ -17,13 +18,42 @@ use support::{DEMO, Server, TOKEN, TempDb, assert_same, leak};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
-/// Debian's Chromium, or the browser `CHROME` names.
+/// Debian's Chromium (installed first when missing, if this runs as root with `apt-get`), or
+/// the browser `CHROME` names.
 fn chromium() -> PathBuf {
+    if let Ok(path) = headless_chrome::browser::default_executable() {
+        return path;
+    }
+    install_chromium();
     match headless_chrome::browser::default_executable() {
         Ok(path) => path,
         Err(e) => panic!(
-            "no Chromium to drive the admin page ({e}): install it with `apt-get install -y chromium` (scripts/test.sh does), or set CHROME to a Chrome or Chromium binary"
+            "no Chromium to drive the admin page ({e}): install it with `apt-get install -y chromium`, or set CHROME to a Chrome or Chromium binary"
         ),
+    }
+}
+
+/// `apt-get install -y chromium`, when this process is root and has `apt-get`: what the test
+/// needs is installed by the project's own files, so `cargo test --workspace` works on a fresh
+/// machine and in CI. Otherwise nothing happens and the caller fails with the command to run.
+fn install_chromium() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(args[0])
+            .args(&args[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    if !root || !run(&["apt-get", "--version"]) {
+        return;
+    }
+    eprintln!("installing Debian's chromium for the admin page's browser test");
+    if !(run(&["apt-get", "update"]) && run(&["apt-get", "install", "-y", "chromium"])) {
+        eprintln!("apt-get could not install chromium");
     }
 }
 
