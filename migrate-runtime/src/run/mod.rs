@@ -29,7 +29,7 @@ use rusqlite::Connection;
 pub use self::foreign_key_scope::ForeignKeyCheck;
 use self::foreign_key_scope::ForeignKeyScope;
 pub use self::options::RunnerOptions;
-use self::plan::{Plan, Tolerance};
+use self::plan::Plan;
 pub use self::report::{AppliedMigration, Event, Report};
 pub use self::steps::CodeStep;
 use self::steps::{Context, ForeignKeys};
@@ -76,15 +76,8 @@ pub enum UpToDateCheck {
 /// ```
 pub struct Runner<'m> {
     migrations: &'m Migrations,
-    target: Option<i64>,
-    dry_run: bool,
-    single_transaction: bool,
-    backup: Option<BackupTarget>,
-    check: UpToDateCheck,
-    user_version: bool,
-    tolerance: Tolerance,
-    retry_failed: bool,
-    foreign_key_check: ForeignKeyCheck,
+    /// Every option a fleet can share too: one place for their state.
+    options: RunnerOptions,
     lock_timeout: Option<Duration>,
     code: BTreeMap<i64, Box<CodeStep>>,
     observer: Option<Box<Observer<'m>>>,
@@ -93,17 +86,7 @@ pub struct Runner<'m> {
 impl fmt::Debug for Runner<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runner")
-            .field("target", &self.target)
-            .field("dry_run", &self.dry_run)
-            .field("single_transaction", &self.single_transaction)
-            .field("backup", &self.backup)
-            .field("check", &self.check)
-            .field("user_version", &self.user_version)
-            .field("allow_drift", &self.tolerance.drift)
-            .field("allow_unknown", &self.tolerance.unknown)
-            .field("allow_holes", &self.tolerance.holes)
-            .field("retry_failed", &self.retry_failed)
-            .field("foreign_key_check", &self.foreign_key_check)
+            .field("options", &self.options)
             .field("lock_timeout", &self.lock_timeout)
             .field("code", &self.code.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
@@ -125,15 +108,7 @@ impl Migrations {
     pub fn runner(&self) -> Runner<'_> {
         Runner {
             migrations: self,
-            target: None,
-            dry_run: false,
-            single_transaction: false,
-            backup: None,
-            check: UpToDateCheck::History,
-            user_version: true,
-            tolerance: Tolerance::default(),
-            retry_failed: false,
-            foreign_key_check: ForeignKeyCheck::Affected,
+            options: RunnerOptions::new(),
             lock_timeout: None,
             code: BTreeMap::new(),
             observer: None,
@@ -144,60 +119,60 @@ impl Migrations {
 impl<'m> Runner<'m> {
     /// Applies pending migrations up to and including `version` only.
     pub fn target(mut self, version: i64) -> Self {
-        self.target = Some(version);
+        self.options.target = Some(version);
         self
     }
 
     /// Runs the pending migrations inside one transaction that is always rolled back, and
     /// reports each one's result and time. The database file is unchanged afterwards.
     pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
+        self.options.dry_run = dry_run;
         self
     }
 
     /// Applies all pending migrations in one transaction instead of one each: all or nothing.
     /// A batch with a no-transaction migration is refused.
     pub fn single_transaction(mut self, single: bool) -> Self {
-        self.single_transaction = single;
+        self.options.single_transaction = single;
         self
     }
 
     /// Writes a consistent copy of the database with SQLite's online backup API before
     /// applying anything (only when something is pending).
     pub fn backup(mut self, target: BackupTarget) -> Self {
-        self.backup = Some(target);
+        self.options.backup = Some(target);
         self
     }
 
     /// Chooses the up-to-date check; see [`UpToDateCheck`].
     pub fn up_to_date_check(mut self, check: UpToDateCheck) -> Self {
-        self.check = check;
+        self.options.check = check;
         self
     }
 
     /// Whether `PRAGMA user_version` mirrors the highest applied version (default `true`).
     /// Turn it off for applications that use `user_version` themselves.
     pub fn mirror_user_version(mut self, mirror: bool) -> Self {
-        self.user_version = mirror;
+        self.options.user_version = mirror;
         self
     }
 
     /// Applies even when applied migrations' checksums differ from this build's.
     pub fn allow_drift(mut self, allow: bool) -> Self {
-        self.tolerance.drift = allow;
+        self.options.allow_drift = allow;
         self
     }
 
     /// Applies even when the database records versions this build does not know.
     pub fn allow_unknown_applied(mut self, allow: bool) -> Self {
-        self.tolerance.unknown = allow;
+        self.options.allow_unknown = allow;
         self
     }
 
     /// Applies missing versions below the highest applied one (out of order) instead of
     /// refusing.
     pub fn allow_holes(mut self, allow: bool) -> Self {
-        self.tolerance.holes = allow;
+        self.options.allow_holes = allow;
         self
     }
 
@@ -205,7 +180,7 @@ impl<'m> Runner<'m> {
     /// is unchanged, for failures that were not the statement's fault (a full disk since
     /// freed, a lock). By default such a migration is refused until the statement changes.
     pub fn retry_failed(mut self, retry: bool) -> Self {
-        self.retry_failed = retry;
+        self.options.retry_failed = retry;
         self
     }
 
@@ -213,7 +188,7 @@ impl<'m> Runner<'m> {
     /// them on (default [`ForeignKeyCheck::Affected`]: the tables the migration wrote and
     /// those referencing them).
     pub fn foreign_key_check(mut self, check: ForeignKeyCheck) -> Self {
-        self.foreign_key_check = check;
+        self.options.foreign_key_check = check;
         self
     }
 
@@ -293,7 +268,7 @@ impl<'m> Runner<'m> {
     /// - [`Error::InvalidVersion`]: a target outside `0..=latest`, up to date or not.
     pub fn run(mut self, conn: &mut Connection) -> Result<Report, Error> {
         let latest = self.migrations.latest_version();
-        if let Some(target) = self.target.filter(|t| !(0..=latest).contains(t)) {
+        if let Some(target) = self.options.target.filter(|t| !(0..=latest).contains(t)) {
             return Err(Error::InvalidVersion {
                 requested: target,
                 reason: format!("the latest migration is {latest}"),
@@ -322,7 +297,7 @@ impl<'m> Runner<'m> {
         // Removed when dropped, after the run.
         let installed;
         let (conn, watch): (&Connection, Option<&WriteWatch<'_>>) =
-            if foreign_keys && self.foreign_key_check == ForeignKeyCheck::Affected {
+            if foreign_keys && self.options.foreign_key_check == ForeignKeyCheck::Affected {
                 installed = WriteWatch::install(conn)?;
                 (&installed, Some(&installed))
             } else {
@@ -342,7 +317,7 @@ impl<'m> Runner<'m> {
     /// The report of a run that has applied nothing (yet).
     fn empty_report(&self) -> Report {
         Report {
-            dry_run: self.dry_run,
+            dry_run: self.options.dry_run,
             ..Report::default()
         }
     }
@@ -350,11 +325,11 @@ impl<'m> Runner<'m> {
     /// The fast path: true when there is certainly nothing to do.
     pub(crate) fn is_up_to_date(&self, conn: &Connection) -> Result<bool, Error> {
         let latest = self.migrations.latest_version();
-        if self.target.is_some_and(|target| target < latest) {
+        if self.options.target.is_some_and(|target| target < latest) {
             return Ok(false);
         }
         let since = Instant::now();
-        if self.check == UpToDateCheck::VersionOnly && self.user_version {
+        if self.options.check == UpToDateCheck::VersionOnly && self.options.user_version {
             let version = user_version(conn).map_err(|e| classify(conn, e, None, since))?;
             return Ok(version == latest);
         }
@@ -376,7 +351,7 @@ impl<'m> Runner<'m> {
             // Here although nothing is pending: the state row was missing, stale or cleared by
             // a hand edit that validation has now found harmless. Record the verified state so
             // the next start takes the fast path again.
-            if !self.dry_run && plan.clean {
+            if !self.options.dry_run && plan.clean {
                 let history = plan.history.map(|h| h.to_string());
                 let healed = set_state(conn, plan.applied.highest(), history.as_deref())
                     .and_then(|()| tx.commit());
@@ -386,12 +361,12 @@ impl<'m> Runner<'m> {
             }
             return Ok(report);
         }
-        if self.dry_run {
+        if self.options.dry_run {
             // Everything runs in the planning transaction, which is never committed.
             self.dry_run_pending(conn, &plan, foreign_keys, &statements, &mut report)?;
             return Ok(report);
         }
-        if let Some(target) = self.backup.clone() {
+        if let Some(target) = self.options.backup.clone() {
             // The backup reads committed data only: release the write lock while it is taken,
             // then plan again (the migrator lock keeps other migrators out meanwhile).
             drop(tx);
@@ -401,7 +376,7 @@ impl<'m> Runner<'m> {
             tx = Transaction::immediate(conn, None)?;
             plan = self.plan(conn)?;
         }
-        if self.single_transaction {
+        if self.options.single_transaction {
             if let Some(m) = plan.pending.iter().find(|m| m.no_transaction()) {
                 return Err(Error::NeedsOwnTransaction {
                     migration: MigrationRef::of(m),
@@ -415,7 +390,12 @@ impl<'m> Runner<'m> {
     }
 
     fn plan(&self, conn: &Connection) -> Result<Plan<'m>, Error> {
-        Plan::read(conn, self.migrations, self.target, self.tolerance)
+        Plan::read(
+            conn,
+            self.migrations,
+            self.options.target,
+            self.options.tolerance(),
+        )
     }
 
     fn context<'r>(
@@ -429,8 +409,8 @@ impl<'m> Runner<'m> {
             statements,
             code: &self.code,
             foreign_keys,
-            user_version: self.user_version,
-            retry_failed: self.retry_failed,
+            user_version: self.options.user_version,
+            retry_failed: self.options.retry_failed,
         }
     }
 
@@ -568,7 +548,7 @@ impl<'m> Runner<'m> {
     }
 
     fn finished(&mut self, migration: &Migration<'_>, duration: Duration, report: &mut Report) {
-        if self.dry_run {
+        if self.options.dry_run {
             log::info!("dry run: {migration} ran in {duration:.1?} (rolled back)");
         } else {
             log::info!("applied {migration} in {duration:.1?}");

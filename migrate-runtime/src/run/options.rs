@@ -230,15 +230,7 @@ impl Runner<'_> {
     /// # Ok::<(), migrate_runtime::Error>(())
     /// ```
     pub fn options(mut self, options: &RunnerOptions) -> Self {
-        self.target = options.target;
-        self.dry_run = options.dry_run;
-        self.single_transaction = options.single_transaction;
-        self.backup = options.backup.clone();
-        self.check = options.check;
-        self.user_version = options.user_version;
-        self.tolerance = options.tolerance();
-        self.retry_failed = options.retry_failed;
-        self.foreign_key_check = options.foreign_key_check;
+        self.options = options.clone();
         self
     }
 }
