@@ -42,6 +42,8 @@ mod error;
 mod fleet;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "import")]
+pub mod import;
 #[cfg(any(feature = "cli", feature = "http"))]
 mod json;
 mod migrations;

@@ -1,0 +1,11 @@
+//! Coming from another tool: its migration sets and the databases it migrated.
+//!
+//! [`ImportMap`] is `IMPORTED.toml`, written beside the imported files: which source
+//! migration each of our files came from, and the source's checksum where the tool keeps
+//! one. `baseline --from` reads it to map the other tool's history table onto our versions.
+
+mod map;
+
+pub use map::{
+    IMPORTED_FILE, ImportMap, ImportMapError, ImportedMigration, SourceTool, UnknownTool,
+};
