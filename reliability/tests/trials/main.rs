@@ -15,6 +15,7 @@ mod fuzz;
 mod http_load;
 mod http_security;
 mod lock_holder;
+mod power_loss;
 mod web;
 
 use std::process::ExitCode;
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
         fleet: env!("CARGO_BIN_EXE_fleet"),
         workspace: migrate_test_kit::workspace_root(),
     };
-    let families: [(&'static str, Family); 9] = [
+    let families: [(&'static str, Family); 10] = [
         ("crash", crash::run),
         ("concurrent", concurrent::run),
         ("lock_holder", lock_holder::run),
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         ("http_security", http_security::run),
         ("http_load", http_load::run),
         ("fleet", fleet::run),
+        ("power_loss", power_loss::run),
     ];
     let started = Instant::now();
     let mut lines = Vec::new();
