@@ -1,4 +1,5 @@
-//! Reliability trials of the migration engine (issue 5; the `fleet` family: issue 11).
+//! Reliability trials of the migration engine (issue 5; the `fleet` family: issue 11; the
+//! `power_loss` family, a power loss at every sync point of a run: issue 16).
 //!
 //! `cargo test -p reliability` runs the bounded version; `RELIABILITY_LONG=1` the long one;
 //! `RELIABILITY_SEED=<u64>` replays a run; `RELIABILITY_FAMILIES=crash,fuzz` runs only some

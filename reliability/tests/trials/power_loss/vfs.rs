@@ -360,7 +360,8 @@ unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
             drop(Box::from_raw((*ours).path));
             (*ours).path = std::ptr::null_mut();
         }
-        state().open -= 1;
+        let mut state = state();
+        state.open = state.open.saturating_sub(1);
         rc
     }
 }
