@@ -144,6 +144,42 @@ struct Expected {
     last: Dump,
 }
 
+impl Expected {
+    /// The states between the operation's start and its end: each must be left by some cut.
+    /// (A full apply is never seen at version 0 with tracking tables: they commit with the
+    /// first migration.)
+    fn between(&self, scenario: Scenario, set: &Migrations) -> Vec<String> {
+        let last = match scenario {
+            Scenario::Rollback => set::ROLLBACK_TO,
+            Scenario::Apply | Scenario::Baseline => set.latest_version(),
+        };
+        let mut states: Vec<String> = self
+            .states
+            .keys()
+            .filter(|key| {
+                **key
+                    != Key {
+                        version: last,
+                        progress: None,
+                    }
+            })
+            .filter(|key| {
+                scenario != Scenario::Apply
+                    || **key
+                        != Key {
+                            version: 0,
+                            progress: None,
+                        }
+            })
+            .map(Key::to_string)
+            .collect();
+        if scenario != Scenario::Rollback {
+            states.push("untouched".to_owned());
+        }
+        states
+    }
+}
+
 /// Figures of one scenario in one journal mode.
 #[derive(Default)]
 struct Figures {
@@ -219,6 +255,16 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     });
                 }
             }
+            // The sweep must reach every state between the operation's commits: a VFS that
+            // missed syncs, or a power loss that lost nothing, would leave some unseen.
+            let unseen: Vec<String> = expected
+                .between(scenario, &set)
+                .into_iter()
+                .filter(|state| !figures.outcomes.contains_key(state))
+                .collect();
+            let problem = (!unseen.is_empty())
+                .then(|| format!("no cut left the database at {}", unseen.join(", ")));
+            tally.record(&format!("every state reached [{label}]"), 0, problem);
             points += syncs;
             cuts += figures.cuts;
             print_figures(&label, syncs, &figures, tally.failed - failed_before);
