@@ -3,23 +3,28 @@
 //! durable.
 //!
 //! The model. Writes reach the real file at once (so reads, sizes, locks and the WAL index
-//! behave exactly as with the default VFS: this is the operating system's page cache), and the
-//! VFS keeps, per file, a copy of the bytes the file held at its last successful `xSync`: what
-//! a disk holds after a power loss. A file first seen in a run is durable as it is when
-//! opened (the run's power loss is the only one; what came before had time to reach the disk);
-//! creating and deleting a file are durable at once, as if the directory were synced (SQLite
-//! syncs the directory itself inside the default VFS's `xSync` of a new journal, where no
-//! wrapper can see it). Syncs are counted across the tracked files (main database, rollback
-//! journal, WAL; temporary files are forwarded untracked): the `k`-th sync of a run is the cut.
-//! It does not happen: it fails with `SQLITE_IOERR_FSYNC`, and from then on every write,
-//! truncate, sync and delete fails without reaching the file, so nothing the library or SQLite
-//! does after the cut (a rollback, a failure record, a checkpoint on close) reaches the disk.
-//! Once the connection is closed, [`power_loss`] puts each file back to its durable bytes
-//! (deleting the ones that were not durable), optionally tears the last unsynced write (a
-//! random prefix of it, ending on a 512-byte sector boundary, reaches the disk; writes that
-//! continue the file's previous unsynced write count as one, as a journal's records or a run
-//! of database pages reach the disk as one extent) and deletes
-//! the `-shm` files, which live in memory in the model of a real machine.
+//! behave exactly as with the default VFS: this is the operating system's page cache); the
+//! VFS keeps the disk beside it:
+//! - each file's content (an inode) is durable as it was at its last `xSync`; a file first
+//!   seen in a run is durable as it is when opened (the run's power loss is the only one; what
+//!   came before had time to reach the disk), a file the run creates starts empty;
+//! - directory entries are durable when the directory is synced: the default VFS does that
+//!   inside the first `xSync` of each journal or WAL it opens to create, so creating or
+//!   deleting a file is durable at the next such sync. Until then a created file is absent
+//!   after the power loss, and a deleted one comes back with its durable content (in
+//!   rollback-journal mode with `synchronous = FULL`, SQLite deletes the journal at commit
+//!   without a directory sync: the journal can come back hot and roll that commit back).
+//!
+//! Syncs are counted across the tracked files (main database, rollback journal, WAL; temporary
+//! files are forwarded untracked): the `k`-th sync of a run is the cut. It does not happen: it
+//! fails with `SQLITE_IOERR_FSYNC`, and from then on every write, truncate, sync and delete
+//! fails without reaching the file, so nothing the library or SQLite does after the cut (a
+//! rollback, a failure record, a checkpoint on close) reaches the disk. Once the connection is
+//! closed, [`power_loss`] puts the directory and each file back as the disk holds them,
+//! optionally tears the last unsynced write (a random prefix of it, ending on a 512-byte sector
+//! boundary, reaches the disk; writes that continue the file's previous unsynced write count
+//! as one, as a journal's records or a run of database pages reach the disk as one extent) and
+//! deletes the `-shm` files, which live in memory in the model of a real machine.
 //!
 //! `xDeviceCharacteristics` is the default VFS's without any atomic-write, safe-append or
 //! sequential claim (a torn write keeps only a prefix, and writes may land out of order);
@@ -52,6 +57,9 @@ struct Write {
     data: Vec<u8>,
 }
 
+/// An inode: a file's content, whatever its name.
+type Inode = usize;
+
 #[derive(Default)]
 struct State {
     /// The sync that fails and ends the run (1-based), if any.
@@ -63,12 +71,16 @@ struct State {
     seq: u64,
     /// Files open through this VFS.
     open: usize,
-    /// Per tracked file, its bytes at its last sync (`None`: deleted).
-    durable: HashMap<PathBuf, Option<Vec<u8>>>,
-    /// Per tracked file, its last write since its last sync.
-    last_write: HashMap<PathBuf, Write>,
+    /// Per inode, its content at its last sync.
+    durable: Vec<Vec<u8>>,
+    /// The directory entries of tracked files as the run sees them.
+    names: HashMap<PathBuf, Inode>,
+    /// The directory entries as the disk holds them (at the last directory sync).
+    names_on_disk: HashMap<PathBuf, Inode>,
+    /// Per inode, its last write since its last sync.
+    last_write: HashMap<Inode, Write>,
     /// The last unsynced write of all, as it was when the power went.
-    at_cut: Option<(PathBuf, Write)>,
+    at_cut: Option<(Inode, Write)>,
     /// Main database files opened in this run (their `-shm` is lost with the power).
     databases: Vec<PathBuf>,
 }
@@ -143,16 +155,28 @@ pub fn log() -> RunLog {
 pub enum Tear {
     /// Every unsynced write was dropped (the `drop` variant, or no unsynced write).
     Dropped,
+    /// The file it went to has no name any more (deleted before the cut).
+    NotOnDisk,
     /// The write fit in one sector and reached the disk whole.
     WholeSector,
     /// A prefix of the write reached the disk, cut at a sector boundary inside it.
     Torn,
 }
 
-/// The power goes: every tracked file of the run gets its durable bytes back, the last
-/// unsynced write is torn when `tear` gives a generator, and `-shm` files are deleted.
-/// Call it with every file closed.
-pub fn power_loss(tear: Option<&mut Rng>) -> Result<Tear, String> {
+/// What a power loss did to the files.
+#[derive(Debug, Clone, Copy)]
+pub struct Loss {
+    pub tear: Tear,
+    /// Files deleted since the last directory sync, back with their durable content.
+    pub back: usize,
+    /// Files created since the last directory sync, gone.
+    pub gone: usize,
+}
+
+/// The power goes: the directory and every tracked file of the run are put back as the disk
+/// holds them, the last unsynced write is torn when `tear` gives a generator, and `-shm` files
+/// are deleted. Call it with every file closed.
+pub fn power_loss(tear: Option<&mut Rng>) -> Result<Loss, String> {
     let state = state();
     if state.open != 0 {
         return Err(format!(
@@ -160,37 +184,60 @@ pub fn power_loss(tear: Option<&mut Rng>) -> Result<Tear, String> {
             state.open
         ));
     }
-    for (path, bytes) in &state.durable {
-        match bytes {
-            Some(bytes) => std::fs::write(path, bytes)
-                .map_err(|e| format!("restore {}: {e}", path.display()))?,
-            None if path.exists() => {
-                std::fs::remove_file(path).map_err(|e| format!("remove {}: {e}", path.display()))?
+    let mut loss = Loss {
+        tear: Tear::Dropped,
+        back: 0,
+        gone: 0,
+    };
+    let mut on_disk = state.names_on_disk.clone();
+    // The file the torn write went to: if it was created since the last directory sync, its
+    // entry reached the disk with the write (as a journaling file system orders them).
+    let torn = match (tear, &state.at_cut) {
+        (Some(rng), Some((inode, write))) => {
+            let named = |names: &HashMap<PathBuf, Inode>| {
+                names
+                    .iter()
+                    .find(|(_, i)| *i == inode)
+                    .map(|(path, _)| path.clone())
+            };
+            match named(&state.names_on_disk).or_else(|| named(&state.names)) {
+                Some(path) => {
+                    on_disk.insert(path.clone(), *inode);
+                    Some((path, write, rng))
+                }
+                None => {
+                    loss.tear = Tear::NotOnDisk;
+                    None
+                }
             }
-            None => {}
+        }
+        _ => None,
+    };
+    let paths = state.names.keys().chain(
+        on_disk
+            .keys()
+            .filter(|path| !state.names.contains_key(*path)),
+    );
+    for path in paths {
+        match on_disk.get(path) {
+            Some(inode) => {
+                if state.names.get(path) != Some(inode) {
+                    loss.back += 1;
+                }
+                std::fs::write(path, &state.durable[*inode])
+                    .map_err(|e| format!("restore {}: {e}", path.display()))?;
+            }
+            None => {
+                loss.gone += 1;
+                if path.exists() {
+                    std::fs::remove_file(path)
+                        .map_err(|e| format!("remove {}: {e}", path.display()))?;
+                }
+            }
         }
     }
-    let mut outcome = Tear::Dropped;
-    if let (Some(rng), Some((path, write))) = (tear, &state.at_cut) {
-        let end = write.offset + write.data.len() as u64;
-        let first = (write.offset / SECTOR + 1) * SECTOR;
-        let inner: Vec<u64> = (first..end).step_by(SECTOR as usize).collect();
-        let keep_to = if inner.is_empty() {
-            outcome = Tear::WholeSector;
-            end
-        } else {
-            outcome = Tear::Torn;
-            *rng.pick(&inner)
-        };
-        let kept = &write.data[..(keep_to - write.offset) as usize];
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| format!("tear {}: {e}", path.display()))?;
-        file.write_all_at(kept, write.offset)
-            .map_err(|e| format!("tear {}: {e}", path.display()))?;
+    if let Some((path, write, rng)) = torn {
+        loss.tear = tear_write(&path, write, rng)?;
     }
     for database in &state.databases {
         let shm = migrate_test_kit::with_suffix(database, "-shm");
@@ -198,7 +245,36 @@ pub fn power_loss(tear: Option<&mut Rng>) -> Result<Tear, String> {
             std::fs::remove_file(&shm).map_err(|e| format!("remove {}: {e}", shm.display()))?;
         }
     }
-    Ok(outcome)
+    Ok(loss)
+}
+
+/// Writes a prefix of `write` to `path`, up to a random sector boundary inside it (all of it
+/// when it fits in one sector).
+fn tear_write(path: &Path, write: &Write, rng: &mut Rng) -> Result<Tear, String> {
+    let end = write.offset + write.data.len() as u64;
+    let first = (write.offset / SECTOR + 1) * SECTOR;
+    let inner: Vec<u64> = (first..end).step_by(SECTOR as usize).collect();
+    let (keep_to, tear) = if inner.is_empty() {
+        (end, Tear::WholeSector)
+    } else {
+        (*rng.pick(&inner), Tear::Torn)
+    };
+    let kept = &write.data[..(keep_to - write.offset) as usize];
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("tear {}: {e}", path.display()))?;
+    file.write_all_at(kept, write.offset)
+        .map_err(|e| format!("tear {}: {e}", path.display()))?;
+    Ok(tear)
+}
+
+/// A tracked file's name and inode.
+struct Tracked {
+    path: PathBuf,
+    inode: Inode,
+    /// The default VFS syncs the directory at this handle's first sync.
+    sync_directory: bool,
 }
 
 /// Our file: SQLite's header, then the default VFS's file in the same allocation.
@@ -206,8 +282,8 @@ pub fn power_loss(tear: Option<&mut Rng>) -> Result<Tear, String> {
 struct File {
     base: ffi::sqlite3_file,
     real: *mut ffi::sqlite3_file,
-    /// The tracked file's path (a leaked `Box`, freed by `xClose`), or null.
-    path: *mut PathBuf,
+    /// The tracked file (a leaked `Box`, freed by `xClose`), or null.
+    tracked: *mut Tracked,
 }
 
 impl File {
@@ -217,9 +293,14 @@ impl File {
         unsafe { &*file.cast::<File>() }
     }
 
-    fn path(&self) -> Option<&Path> {
-        // SAFETY: null or a live `Box<PathBuf>` until `xClose`.
-        unsafe { self.path.as_ref().map(PathBuf::as_path) }
+    /// The tracked file, if any.
+    ///
+    /// # Safety
+    /// The caller holds the state's lock (which serializes every use of it) for as long as it
+    /// keeps the reference, and the file is open.
+    unsafe fn tracked<'t>(&self) -> Option<&'t mut Tracked> {
+        // SAFETY: null or a live `Box<Tracked>` until `xClose`; see above.
+        unsafe { self.tracked.as_mut() }
     }
 
     fn methods(&self) -> &ffi::sqlite3_io_methods {
@@ -275,7 +356,9 @@ unsafe extern "C" fn x_open(
     out_flags: *mut c_int,
 ) -> c_int {
     let real_vfs = real_vfs(vfs);
-    // SAFETY: SQLite allocated `szOsFile` bytes at `file`: ours, then the real file's.
+    let kinds = ffi::SQLITE_OPEN_MAIN_DB | ffi::SQLITE_OPEN_MAIN_JOURNAL | ffi::SQLITE_OPEN_WAL;
+    // SAFETY: SQLite allocated `szOsFile` bytes at `file`: ours, then the real file's; `name`
+    // is null or a NUL-terminated path.
     unsafe {
         let ours = file.cast::<File>();
         let real = file
@@ -284,37 +367,54 @@ unsafe extern "C" fn x_open(
             .cast::<ffi::sqlite3_file>();
         (*ours).base.pMethods = std::ptr::null();
         (*ours).real = real;
-        (*ours).path = std::ptr::null_mut();
+        (*ours).tracked = std::ptr::null_mut();
         let Some(open) = (*real_vfs).xOpen else {
             return ffi::SQLITE_CANTOPEN;
         };
+        let path = (!name.is_null() && flags & kinds != 0).then(|| {
+            PathBuf::from(
+                CStr::from_ptr(name.cast::<c_char>())
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        });
+        let existed = path.as_ref().is_some_and(|p| p.exists());
         let rc = open(real_vfs, name, real, flags, out_flags);
         if (*real).pMethods.is_null() {
             return rc;
         }
         // From here SQLite calls our xClose, even when the open failed.
         (*ours).base.pMethods = &METHODS;
-        let tracked =
-            ffi::SQLITE_OPEN_MAIN_DB | ffi::SQLITE_OPEN_MAIN_JOURNAL | ffi::SQLITE_OPEN_WAL;
         let mut state = state();
         state.open += 1;
-        if rc != ffi::SQLITE_OK || name.is_null() || flags & tracked == 0 {
+        let Some(path) = path.filter(|_| rc == ffi::SQLITE_OK) else {
             return rc;
-        }
-        let path = PathBuf::from(
-            CStr::from_ptr(name.cast::<c_char>())
-                .to_string_lossy()
-                .into_owned(),
-        );
-        let durable = state.durable.entry(path.clone()).or_default();
-        if durable.is_none() {
-            // New in this run, or created again after a delete: durable as it is now.
-            *durable = Some(std::fs::read(&path).unwrap_or_default());
-        }
+        };
+        let inode = match state.names.get(&path) {
+            Some(inode) => *inode,
+            None => {
+                let inode = state.durable.len();
+                if existed {
+                    // There before the run: on the disk as it is.
+                    state.durable.push(std::fs::read(&path).unwrap_or_default());
+                    state.names_on_disk.insert(path.clone(), inode);
+                } else {
+                    state.durable.push(Vec::new());
+                }
+                state.names.insert(path.clone(), inode);
+                inode
+            }
+        };
         if flags & ffi::SQLITE_OPEN_MAIN_DB != 0 && !state.databases.contains(&path) {
             state.databases.push(path.clone());
         }
-        (*ours).path = Box::into_raw(Box::new(path));
+        let sync_directory = flags & ffi::SQLITE_OPEN_CREATE != 0
+            && flags & (ffi::SQLITE_OPEN_MAIN_JOURNAL | ffi::SQLITE_OPEN_WAL) != 0;
+        (*ours).tracked = Box::into_raw(Box::new(Tracked {
+            path,
+            inode,
+            sync_directory,
+        }));
         rc
     }
 }
@@ -343,12 +443,29 @@ unsafe extern "C" fn x_delete(
                 .to_string_lossy()
                 .into_owned(),
         );
-        if let Some(durable) = state.durable.get_mut(&path) {
-            *durable = None;
+        state.names.remove(&path);
+        if sync_dir != 0 {
+            sync_directory(&mut state, &path);
         }
-        state.last_write.remove(&path);
     }
     rc
+}
+
+/// The directory of `path` is synced: its entries on the disk are the run's.
+fn sync_directory(state: &mut State, path: &Path) {
+    let directory = path.parent();
+    let State {
+        names,
+        names_on_disk,
+        ..
+    } = state;
+    names_on_disk.retain(|p, _| p.parent() != directory);
+    names_on_disk.extend(
+        names
+            .iter()
+            .filter(|(p, _)| p.parent() == directory)
+            .map(|(p, i)| (p.clone(), *i)),
+    );
 }
 
 unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
@@ -356,11 +473,11 @@ unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
     unsafe {
         let ours = file.cast::<File>();
         let rc = forward!(File::of(file), xClose);
-        if !(*ours).path.is_null() {
-            drop(Box::from_raw((*ours).path));
-            (*ours).path = std::ptr::null_mut();
-        }
         let mut state = state();
+        if !(*ours).tracked.is_null() {
+            drop(Box::from_raw((*ours).tracked));
+            (*ours).tracked = std::ptr::null_mut();
+        }
         state.open = state.open.saturating_sub(1);
         rc
     }
@@ -390,12 +507,12 @@ unsafe extern "C" fn x_write(
             if state.dead {
                 return ffi::SQLITE_IOERR_WRITE;
             }
-            if let Some(path) = ours.path() {
+            if let Some(tracked) = ours.tracked() {
                 state.seq += 1;
                 let seq = state.seq;
                 let bytes = std::slice::from_raw_parts(buf.cast::<u8>(), amount as usize);
                 let offset = offset as u64;
-                match state.last_write.get_mut(path) {
+                match state.last_write.get_mut(&tracked.inode) {
                     // Writes that continue the last one are one extent, as the page cache
                     // hands them to the disk (a journal record is three writes: page number,
                     // page, checksum).
@@ -409,7 +526,7 @@ unsafe extern "C" fn x_write(
                             offset,
                             data: bytes.to_vec(),
                         };
-                        state.last_write.insert(path.to_path_buf(), write);
+                        state.last_write.insert(tracked.inode, write);
                     }
                 }
             }
@@ -427,9 +544,9 @@ unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: ffi::sqlite3
             if state.dead {
                 return ffi::SQLITE_IOERR_TRUNCATE;
             }
-            if let Some(path) = ours.path() {
+            if let Some(tracked) = ours.tracked() {
                 // A write followed by a truncate: nothing left to tear.
-                state.last_write.remove(path);
+                state.last_write.remove(&tracked.inode);
             }
         }
         forward!(ours, xTruncate, size)
@@ -444,7 +561,7 @@ unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int
         if state.dead {
             return ffi::SQLITE_IOERR_FSYNC;
         }
-        let Some(path) = ours.path() else {
+        let Some(tracked) = ours.tracked() else {
             drop(state);
             return forward!(ours, xSync, flags);
         };
@@ -455,21 +572,22 @@ unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int
                 .last_write
                 .iter()
                 .max_by_key(|(_, write)| write.seq)
-                .map(|(path, write)| (path.clone(), write.clone()));
+                .map(|(inode, write)| (*inode, write.clone()));
             return ffi::SQLITE_IOERR_FSYNC;
         }
         // The model is the disk: what the file holds now is durable. The real fsync is
         // skipped (as with `PRAGMA synchronous = OFF`): it would only make the sweep wait on
         // the machine's disk, and no real power goes out.
-        let _ = flags;
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                state.durable.insert(path.to_path_buf(), Some(bytes));
-                state.last_write.remove(path);
-                ffi::SQLITE_OK
-            }
-            Err(_) => ffi::SQLITE_IOERR_FSYNC,
+        let Ok(bytes) = std::fs::read(&tracked.path) else {
+            return ffi::SQLITE_IOERR_FSYNC;
+        };
+        state.durable[tracked.inode] = bytes;
+        state.last_write.remove(&tracked.inode);
+        if tracked.sync_directory {
+            tracked.sync_directory = false;
+            sync_directory(&mut state, &tracked.path);
         }
+        ffi::SQLITE_OK
     }
 }
 
