@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Output, Stdio};
 
 use migrate_runtime::import::{
-    BaselineFromError, ImportMap, SourceTool, Unverifiable, Verification,
+    BaselineFromError, ChecksumMismatch, ImportMap, SourceTool, Unverifiable, Verification,
 };
 use migrate_runtime::rusqlite::Connection;
 use migrate_runtime::{Error, Migrations};
@@ -85,10 +85,16 @@ fn take_over(tool: SourceTool, file: &str, k: i64) -> migrate_runtime::import::B
     let (_dir, db) = copy_of(file);
     let mut conn = Connection::open(&db).unwrap();
     let before = user_dump(&conn);
-    let report = set.baseline_from(&mut conn, tool, map(tool).as_ref()).unwrap();
+    let report = set
+        .baseline_from(&mut conn, tool, map(tool).as_ref())
+        .unwrap();
     assert_eq!(report.current_version, k);
     assert_eq!(
-        report.migrations.iter().map(|m| m.version).collect::<Vec<_>>(),
+        report
+            .migrations
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>(),
         versions(k)
     );
     assert_eq!(report.kept_table, tool.history_table());
@@ -109,7 +115,11 @@ fn take_over(tool: SourceTool, file: &str, k: i64) -> migrate_runtime::import::B
     // Later migrations apply normally, to the schema a straight apply gives.
     let applied = set.run(&mut conn).unwrap();
     assert_eq!(
-        applied.applied.iter().map(|m| m.version).collect::<Vec<_>>(),
+        applied
+            .applied
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>(),
         ((k + 1)..=set.latest_version()).collect::<Vec<_>>()
     );
     assert_eq!(
@@ -150,9 +160,12 @@ fn sqlx_database_is_taken_over_with_every_checksum_verified() {
 fn diesel_database_is_taken_over_without_checksums() {
     let report = take_over(SourceTool::Diesel, "diesel.sqlite3", 3);
     assert!(report.verified().is_empty());
-    assert!(report.migrations.iter().all(
-        |m| m.verification == Verification::Unverified(Unverifiable::NoChecksumKept)
-    ));
+    assert!(
+        report
+            .migrations
+            .iter()
+            .all(|m| m.verification == Verification::Unverified(Unverifiable::NoChecksumKept))
+    );
     assert_eq!(report.migrations[0].entry.id, "20240105093000");
 }
 
@@ -176,7 +189,10 @@ fn prisma_database_is_taken_over_ignoring_rolled_back_and_unfinished_rows() {
     // lines, so only IMPORTED.toml's checksum is compared with Prisma's.
     assert_eq!(report.migrations[0].verification, verified("SHA-256", true));
     assert_eq!(report.migrations[1].verification, verified("SHA-256", true));
-    assert_eq!(report.migrations[2].verification, verified("SHA-256", false));
+    assert_eq!(
+        report.migrations[2].verification,
+        verified("SHA-256", false)
+    );
     let ignored: Vec<_> = report
         .ignored
         .iter()
@@ -199,7 +215,11 @@ fn prisma_database_is_taken_over_ignoring_rolled_back_and_unfinished_rows() {
 
 #[test]
 fn rusqlite_migration_database_is_taken_over_by_position() {
-    let report = take_over(SourceTool::RusqliteMigration, "rusqlite-migration.sqlite3", 3);
+    let report = take_over(
+        SourceTool::RusqliteMigration,
+        "rusqlite-migration.sqlite3",
+        3,
+    );
     assert!(report.verified().is_empty());
     assert_eq!(report.migrations[2].entry.id, "3");
 }
@@ -213,7 +233,9 @@ fn refusal(tool: SourceTool, set: &Migrations, file: &str) -> BaselineFromError 
     let map = tool
         .history_table()
         .map(|_| ImportMap::read(&set_dir(tool)).unwrap());
-    let error = set.baseline_from(&mut conn, tool, map.as_ref()).unwrap_err();
+    let error = set
+        .baseline_from(&mut conn, tool, map.as_ref())
+        .unwrap_err();
     assert_eq!(user_dump(&conn), before, "a refusal changed the database");
     let tracked: i64 = conn
         .query_row(
@@ -244,19 +266,23 @@ fn a_failed_sqlx_entry_is_refused_naming_it_and_our_file() {
 #[test]
 fn a_file_edited_after_sqlx_applied_it_is_refused() {
     let error = refusal(SourceTool::Sqlx, &SQLX, "sqlx-edited.sqlite3");
-    let BaselineFromError::ChangedSinceApplied {
+    let BaselineFromError::ChangedSinceApplied(mismatch) = &error else {
+        panic!("{error:?}")
+    };
+    let ChecksumMismatch {
         entry,
         ours,
         applied,
-        imported,
-    } = &error
-    else {
-        panic!("{error:?}")
-    };
+        compared: imported,
+        ..
+    } = mismatch.as_ref();
     assert_eq!(entry.id, "20240112154500");
     assert_eq!(ours.file, "0002_create_posts.sql");
     assert_ne!(applied, imported);
-    assert!(error.to_string().contains("0002_create_posts.sql"), "{error}");
+    assert!(
+        error.to_string().contains("0002_create_posts.sql"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -272,9 +298,10 @@ fn our_file_edited_after_the_import_is_refused() {
     });
     let edited = Migrations::from_files(files.collect::<Vec<_>>()).unwrap();
     let error = refusal(SourceTool::Sqlx, &edited, "sqlx.sqlite3");
-    let BaselineFromError::ChangedSinceImport { entry, ours, .. } = &error else {
+    let BaselineFromError::ChangedSinceImport(mismatch) = &error else {
         panic!("{error:?}")
     };
+    let ChecksumMismatch { entry, ours, .. } = mismatch.as_ref();
     assert_eq!(entry.id, "20240105093000");
     assert_eq!(ours.file, "0001_create_users.sql");
 }
@@ -291,8 +318,14 @@ fn entries_that_are_not_a_prefix_are_refused_naming_the_first_gap() {
         panic!("{error:?}")
     };
     assert_eq!(entry.id, "20240301100000");
-    assert_eq!((ours.version, ours.file.as_str()), (5, "0005_add_published_at.sql"));
-    assert_eq!((missing.version, missing.file.as_str()), (3, "0003_backfill_names.sql"));
+    assert_eq!(
+        (ours.version, ours.file.as_str()),
+        (5, "0005_add_published_at.sql")
+    );
+    assert_eq!(
+        (missing.version, missing.file.as_str()),
+        (3, "0003_backfill_names.sql")
+    );
 }
 
 #[test]
@@ -315,7 +348,13 @@ fn a_database_without_the_tools_table_is_refused() {
 fn an_empty_history_table_is_refused() {
     let error = refusal(SourceTool::Sqlx, &SQLX, "sqlx-empty.sqlite3");
     assert!(
-        matches!(error, BaselineFromError::NothingApplied { tool: SourceTool::Sqlx, .. }),
+        matches!(
+            error,
+            BaselineFromError::NothingApplied {
+                tool: SourceTool::Sqlx,
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -358,13 +397,21 @@ fn a_database_we_already_track_is_refused() {
 fn a_table_tool_needs_its_own_map() {
     let (_dir, db) = copy_of("sqlx.sqlite3");
     let mut conn = Connection::open(&db).unwrap();
-    let error = SQLX.baseline_from(&mut conn, SourceTool::Sqlx, None).unwrap_err();
-    assert!(matches!(error, BaselineFromError::MapRequired { .. }), "{error:?}");
+    let error = SQLX
+        .baseline_from(&mut conn, SourceTool::Sqlx, None)
+        .unwrap_err();
+    assert!(
+        matches!(error, BaselineFromError::MapRequired { .. }),
+        "{error:?}"
+    );
     let diesel_map = map(SourceTool::Diesel).unwrap();
     let error = SQLX
         .baseline_from(&mut conn, SourceTool::Sqlx, Some(&diesel_map))
         .unwrap_err();
-    assert!(matches!(error, BaselineFromError::WrongMap { .. }), "{error:?}");
+    assert!(
+        matches!(error, BaselineFromError::WrongMap { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -451,14 +498,35 @@ fn cli(tool: SourceTool, db: &Path, args: &[&str]) -> Cli {
 fn cli_baseline_from_sqlx_reads_the_map_beside_the_migrations_then_apply_finishes() {
     let (_dir, db) = copy_of("sqlx.sqlite3");
     let before = user_dump(&Connection::open(&db).unwrap());
-    let out = cli(SourceTool::Sqlx, &db, &["baseline", "--from", "sqlx", "--yes"]);
+    let out = cli(
+        SourceTool::Sqlx,
+        &db,
+        &["baseline", "--from", "sqlx", "--yes"],
+    );
     assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
-    for file in ["0001_create_users.sql", "0002_create_posts.sql", "0003_backfill_names.sql"] {
+    for file in [
+        "0001_create_users.sql",
+        "0002_create_posts.sql",
+        "0003_backfill_names.sql",
+    ] {
         assert!(out.stdout.contains(file), "{}", out.stdout);
     }
-    assert!(out.stdout.contains("verified (SHA-384 of the file matches)"), "{}", out.stdout);
-    assert!(out.stdout.contains("recorded versions 1 to 3"), "{}", out.stdout);
-    assert!(out.stdout.contains("`_sqlx_migrations` was left in place"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("verified (SHA-384 of the file matches)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("recorded versions 1 to 3"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("`_sqlx_migrations` was left in place"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(user_dump(&Connection::open(&db).unwrap()), before);
 
     let out = cli(SourceTool::Sqlx, &db, &["apply"]);
@@ -477,7 +545,9 @@ fn cli_baseline_from_diesel_with_an_explicit_map_says_what_it_could_not_verify()
     let out = cli(
         SourceTool::Diesel,
         &db,
-        &["baseline", "--from", "diesel", "--map", &map, "--yes", "--json"],
+        &[
+            "baseline", "--from", "diesel", "--map", &map, "--yes", "--json",
+        ],
     );
     assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
     // The document, between the test harness's own lines.
@@ -503,28 +573,55 @@ fn cli_baseline_from_rusqlite_migration_needs_no_map() {
         &["baseline", "--from", "rusqlite-migration", "--yes"],
     );
     assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("recorded versions 1 to 3"), "{}", out.stdout);
-    assert_eq!(applied_versions(&Connection::open(&db).unwrap()), versions(3));
+    assert!(
+        out.stdout.contains("recorded versions 1 to 3"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        applied_versions(&Connection::open(&db).unwrap()),
+        versions(3)
+    );
 }
 
 #[test]
 fn cli_refusals_name_the_entry_and_change_nothing() {
     let (_dir, db) = copy_of("sqlx-failed.sqlite3");
     let before = user_dump(&Connection::open(&db).unwrap());
-    let out = cli(SourceTool::Sqlx, &db, &["baseline", "--from", "sqlx", "--yes"]);
+    let out = cli(
+        SourceTool::Sqlx,
+        &db,
+        &["baseline", "--from", "sqlx", "--yes"],
+    );
     assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("sqlx migration 20240201080000"), "{}", out.stderr);
-    assert!(out.stderr.contains("0003_backfill_names.sql"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("sqlx migration 20240201080000"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("0003_backfill_names.sql"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(user_dump(&Connection::open(&db).unwrap()), before);
 
     let out = cli(
         SourceTool::Sqlx,
         &db,
-        &["baseline", "--from", "sqlx", "--map", "/nonexistent/IMPORTED.toml", "--yes"],
+        &[
+            "baseline",
+            "--from",
+            "sqlx",
+            "--map",
+            "/nonexistent/IMPORTED.toml",
+            "--yes",
+        ],
     );
     assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("no import map: `/nonexistent/IMPORTED.toml` does not exist"),
+        out.stderr
+            .contains("no import map: `/nonexistent/IMPORTED.toml` does not exist"),
         "{}",
         out.stderr
     );
@@ -533,7 +630,11 @@ fn cli_refusals_name_the_entry_and_change_nothing() {
 #[test]
 fn cli_baseline_keeps_its_version_form_and_refuses_both() {
     let (_dir, db) = copy_of("sqlx.sqlite3");
-    let out = cli(SourceTool::Sqlx, &db, &["baseline", "3", "--from", "sqlx", "--yes"]);
+    let out = cli(
+        SourceTool::Sqlx,
+        &db,
+        &["baseline", "3", "--from", "sqlx", "--yes"],
+    );
     assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
     let out = cli(SourceTool::Sqlx, &db, &["baseline", "--yes"]);
@@ -541,5 +642,9 @@ fn cli_baseline_keeps_its_version_form_and_refuses_both() {
     // The shipped form still works.
     let out = cli(SourceTool::Sqlx, &db, &["baseline", "3", "--yes"]);
     assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("recorded versions 1 to 3 as applied"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("recorded versions 1 to 3 as applied"),
+        "{}",
+        out.stdout
+    );
 }

@@ -214,7 +214,11 @@ pub enum Command {
     /// with `--from TOOL`, the versions another tool applied (from its history table).
     Baseline {
         /// The last version the database already has.
-        #[arg(value_name = "N", required_unless_present = "from", conflicts_with = "from")]
+        #[arg(
+            value_name = "N",
+            required_unless_present = "from",
+            conflicts_with = "from"
+        )]
         version: Option<i64>,
         /// Take over a database that sqlx, diesel, refinery, prisma or rusqlite-migration
         /// migrated: the versions it recorded, mapped through IMPORTED.toml.

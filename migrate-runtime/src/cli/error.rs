@@ -124,7 +124,7 @@ pub(crate) enum CliError {
 
     /// `baseline --from` refused; the message names the entry and our file.
     #[error(transparent)]
-    BaselineFrom(crate::import::BaselineFromError),
+    BaselineFrom(Box<crate::import::BaselineFromError>),
 
     /// `baseline` without a version or `--from` (clap prevents it).
     #[error("baseline needs a version N or --from TOOL")]
@@ -178,7 +178,7 @@ impl CliError {
     pub(crate) fn from_baseline_from(error: crate::import::BaselineFromError) -> CliError {
         match error {
             crate::import::BaselineFromError::Runtime(e) => CliError::Library(e),
-            other => CliError::BaselineFrom(other),
+            other => CliError::BaselineFrom(Box::new(other)),
         }
     }
 

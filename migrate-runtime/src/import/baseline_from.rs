@@ -179,7 +179,9 @@ pub enum BaselineFromError {
     },
 
     /// The tool's history table is not in the database.
-    #[error("the database has no `{table}` table: {tool} did not migrate it (nothing to take over)")]
+    #[error(
+        "the database has no `{table}` table: {tool} did not migrate it (nothing to take over)"
+    )]
     NoHistoryTable {
         /// The tool.
         tool: SourceTool,
@@ -197,7 +199,9 @@ pub enum BaselineFromError {
     },
 
     /// The tool recorded no applied migration.
-    #[error("{tool} recorded no applied migration ({place}): nothing to baseline; run the migrations instead")]
+    #[error(
+        "{tool} recorded no applied migration ({place}): nothing to baseline; run the migrations instead"
+    )]
     NothingApplied {
         /// The tool.
         tool: SourceTool,
@@ -219,7 +223,9 @@ pub enum BaselineFromError {
     },
 
     /// An applied entry that `IMPORTED.toml` does not list.
-    #[error("{entry} is applied but not in IMPORTED.toml: the database has a migration the imported set does not")]
+    #[error(
+        "{entry} is applied but not in IMPORTED.toml: the database has a migration the imported set does not"
+    )]
     NotInMap {
         /// The entry.
         entry: SourceEntry,
@@ -265,42 +271,39 @@ pub enum BaselineFromError {
     },
 
     /// The tool's checksum differs from the one `IMPORTED.toml` recorded: the source file
-    /// was edited after the tool applied it.
+    /// was edited after the tool applied it (`compared` is the map's checksum).
     #[error(
-        "{entry} ({ours}) was edited after {} applied it: the tool recorded {applied}, IMPORTED.toml has {imported}; the database does not hold what the imported file says",
-        entry.tool
+        "{} ({}) was edited after {} applied it: the tool recorded {}, IMPORTED.toml has {}; the database does not hold what the imported file says",
+        .0.entry, .0.ours, .0.entry.tool, .0.applied, .0.compared
     )]
-    ChangedSinceApplied {
-        /// The entry.
-        entry: SourceEntry,
-        /// Our migration.
-        ours: MigrationRef,
-        /// The checksum in the tool's table.
-        applied: String,
-        /// The checksum in `IMPORTED.toml`.
-        imported: String,
-    },
+    ChangedSinceApplied(Box<ChecksumMismatch>),
 
     /// Our file does not hash to what the tool applied, and the import changed nothing in it:
-    /// it was edited after the import.
+    /// it was edited after the import (`compared` is our file's checksum).
     #[error(
-        "{ours} differs from {entry} as the tool applied it (expected {expected}, the file gives {actual}): restore the file as imported, or import again"
+        "{} differs from {} as the tool applied it (the tool recorded {}, the file gives {}): restore the file as imported, or import again",
+        .0.ours, .0.entry, .0.applied, .0.compared
     )]
-    ChangedSinceImport {
-        /// The entry.
-        entry: SourceEntry,
-        /// Our migration.
-        ours: MigrationRef,
-        /// The checksum our file should have.
-        expected: String,
-        /// Our file's checksum.
-        actual: String,
-    },
+    ChangedSinceImport(Box<ChecksumMismatch>),
 
     /// Recording failed, or the database is already tracked ([`Error::AlreadyTracked`]),
     /// locked, read-only, ...
     #[error(transparent)]
     Runtime(#[from] Error),
+}
+
+/// A checksum the tool recorded that differs from the one it was compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChecksumMismatch {
+    /// The tool's entry.
+    pub entry: SourceEntry,
+    /// Our migration it maps to.
+    pub ours: MigrationRef,
+    /// The checksum in the tool's table, as stored (hex, or refinery's decimal).
+    pub applied: String,
+    /// The checksum it was compared with: `IMPORTED.toml`'s or our file's.
+    pub compared: String,
 }
 
 impl From<rusqlite::Error> for BaselineFromError {
@@ -492,12 +495,14 @@ impl Migrations {
         if let Some(from_map) = from_map
             && !from_map.eq_ignore_ascii_case(recorded)
         {
-            return Err(BaselineFromError::ChangedSinceApplied {
-                entry: applied.entry.clone(),
-                ours: ours.reference(),
-                applied: recorded.to_owned(),
-                imported: from_map.to_owned(),
-            });
+            return Err(BaselineFromError::ChangedSinceApplied(Box::new(
+                ChecksumMismatch {
+                    entry: applied.entry.clone(),
+                    ours: ours.reference(),
+                    applied: recorded.to_owned(),
+                    compared: from_map.to_owned(),
+                },
+            )));
         }
         let unchanged = imported.is_none_or(|m| m.changes.is_empty());
         let refinery_entry = applied
@@ -514,12 +519,14 @@ impl Migrations {
                         file: true,
                     })
                 } else {
-                    Err(BaselineFromError::ChangedSinceImport {
-                        entry: applied.entry.clone(),
-                        ours: ours.reference(),
-                        expected: recorded.to_owned(),
-                        actual,
-                    })
+                    Err(BaselineFromError::ChangedSinceImport(Box::new(
+                        ChecksumMismatch {
+                            entry: applied.entry.clone(),
+                            ours: ours.reference(),
+                            applied: recorded.to_owned(),
+                            compared: actual,
+                        },
+                    )))
                 }
             }
             _ if from_map.is_some() => Ok(Verification::Verified {

@@ -9,10 +9,12 @@ use super::siphash::refinery_checksum;
 /// Lowercase hexadecimal, as `IMPORTED.toml` and Prisma's table hold checksums.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// The checksum `tool` would store for a migration holding `sql`, in the form it stores it;

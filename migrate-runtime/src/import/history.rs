@@ -30,7 +30,10 @@ pub(crate) struct ForeignHistory {
 }
 
 /// Reads `tool`'s history from `conn`.
-pub(crate) fn read(conn: &Connection, tool: SourceTool) -> Result<ForeignHistory, BaselineFromError> {
+pub(crate) fn read(
+    conn: &Connection,
+    tool: SourceTool,
+) -> Result<ForeignHistory, BaselineFromError> {
     let Some(table) = tool.history_table() else {
         let position: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let applied = (1..=position)
@@ -71,7 +74,8 @@ pub(crate) fn read(conn: &Connection, tool: SourceTool) -> Result<ForeignHistory
         ignored: Vec::new(),
     };
     while let Some(row) = rows.next().map_err(|e| unreadable(e.to_string()))? {
-        let id = text(row.get_ref(0)?).ok_or_else(|| unreadable("a row without a version".into()))?;
+        let id =
+            text(row.get_ref(0)?).ok_or_else(|| unreadable("a row without a version".into()))?;
         let description = text(row.get_ref(1)?);
         let checksum = match (tool, row.get_ref(2)?) {
             (_, ValueRef::Null) => None,

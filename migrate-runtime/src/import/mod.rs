@@ -12,8 +12,8 @@ mod map;
 mod siphash;
 
 pub use baseline_from::{
-    BaselineFromError, BaselineFromReport, IgnoredEntry, SourceEntry, TakenOver, Unverifiable,
-    Verification,
+    BaselineFromError, BaselineFromReport, ChecksumMismatch, IgnoredEntry, SourceEntry, TakenOver,
+    Unverifiable, Verification,
 };
 pub use map::{
     IMPORTED_FILE, ImportMap, ImportMapError, ImportedMigration, SourceTool, UnknownTool,

@@ -104,7 +104,10 @@ mod tests {
     #[test]
     fn refinery_checksums_of_the_fixture_set_match_what_refinery_stored() {
         // The values refinery 0.8.16 wrote into tests/fixtures/foreign/databases/refinery.sqlite3.
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/foreign/refinery/migrations");
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/foreign/refinery/migrations"
+        );
         for (version, name, expected) in [
             (1, "create_users", 10351292129827170334_u64),
             (2, "create_posts", 4091608736065158618),
@@ -112,7 +115,11 @@ mod tests {
             (4, "add_published_at", 6782248797123429888),
         ] {
             let sql = std::fs::read_to_string(format!("{root}/V{version}__{name}.sql")).unwrap();
-            assert_eq!(refinery_checksum(name, version, &sql), expected, "V{version}__{name}");
+            assert_eq!(
+                refinery_checksum(name, version, &sql),
+                expected,
+                "V{version}__{name}"
+            );
         }
     }
 }

@@ -48,7 +48,8 @@ impl Migrations {
             });
         }
         self.record_baseline(conn, |_| {
-            let detail = format!("recorded versions 1 to {version} as applied without running them");
+            let detail =
+                format!("recorded versions 1 to {version} as applied without running them");
             Ok::<_, Error>((BaselinePlan { version, detail }, ()))
         })
     }

@@ -76,7 +76,10 @@ fn main() -> Result<()> {
     let refinery_files = sorted_files(&foreign.join("refinery/migrations"))?;
     refinery(&out.join("refinery.sqlite3"), &refinery_files[..3])?;
 
-    rusqlite_migration(&out.join("rusqlite-migration.sqlite3"), &refinery_files[..3])?;
+    rusqlite_migration(
+        &out.join("rusqlite-migration.sqlite3"),
+        &refinery_files[..3],
+    )?;
 
     let prisma_dirs: Vec<PathBuf> = sorted_files(&foreign.join("prisma/migrations"))?
         .into_iter()
@@ -181,11 +184,7 @@ fn diesel(db: &Path, dirs: &[PathBuf]) -> Result<()> {
         .map_err(|e| e.to_string())?
         .len();
     conn.batch_execute(APP_ROWS)?;
-    println!(
-        "{}: diesel applied {} migration(s)",
-        db.display(),
-        applied
-    );
+    println!("{}: diesel applied {} migration(s)", db.display(), applied);
     Ok(())
 }
 
@@ -208,7 +207,7 @@ fn refinery(db: &Path, files: &[PathBuf]) -> Result<()> {
 /// rusqlite_migration with the up SQL of `files`, in order (it keeps only
 /// `PRAGMA user_version`).
 fn rusqlite_migration(db: &Path, files: &[PathBuf]) -> Result<()> {
-    use rusqlite_migration::{M, Migrations};
+    use rusqlite_migration::{Migrations, M};
 
     fresh(db)?;
     let sql = files
@@ -289,7 +288,13 @@ fn prisma(db: &Path, dirs: &[PathBuf]) -> Result<()> {
     row("8f0c6a52-1d7e-4b7a-9a53-2f1f4e0a0004", 2, true, None, false)?;
     // Migration 4 has a row that was started and never finished (its SQL did not run here):
     // not applied.
-    row("8f0c6a52-1d7e-4b7a-9a53-2f1f4e0a0005", 3, false, None, false)?;
+    row(
+        "8f0c6a52-1d7e-4b7a-9a53-2f1f4e0a0005",
+        3,
+        false,
+        None,
+        false,
+    )?;
     conn.execute_batch(
         r#"INSERT INTO "User" (email, name) VALUES ('ada@example.com', 'Ada'), ('bob@example.com', NULL);
            INSERT INTO "Post" (title, body, authorId) VALUES ('Hello', 'First post', 1);"#,
@@ -328,10 +333,7 @@ fn print_checksums(sqlx: &[PathBuf], refinery: &[PathBuf], prisma: &[PathBuf]) -
         );
     }
     for file in refinery {
-        let name = file
-            .file_stem()
-            .and_then(|n| n.to_str())
-            .ok_or("name")?;
+        let name = file.file_stem().and_then(|n| n.to_str()).ok_or("name")?;
         let migration = refinery::Migration::unapplied(name, &fs::read_to_string(file)?)?;
         println!("refinery {name} {}", migration.checksum());
     }

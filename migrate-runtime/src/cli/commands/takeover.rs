@@ -24,7 +24,9 @@ pub(super) fn baseline_from(
     let map = match tool.history_table() {
         Some(_) => Some(read_map(migrations, tool, map_path)?),
         // rusqlite_migration maps by position; a map given anyway is still checked.
-        None => map_path.map(|p| read_map(migrations, tool, Some(p))).transpose()?,
+        None => map_path
+            .map(|p| read_map(migrations, tool, Some(p)))
+            .transpose()?,
     };
     let mut conn = db.open_write(false)?;
     confirm(
