@@ -60,6 +60,7 @@
 //! | `check` | exit 0 when up to date, 2 when migrations are pending, 1 on drift, an unknown applied version, a hole, a failed no-transaction migration or an unreadable database |
 //! | `rollback --to N [--yes]` | runs down files from the newest applied down to N+1 |
 //! | `baseline N [--yes]` | records 1..=N as applied without running them |
+//! | `baseline --from TOOL [--map PATH] [--yes]` | takes over a database sqlx, diesel, refinery, prisma or rusqlite-migration migrated: records the versions it applied (mapped through `IMPORTED.toml`, by default the one in the migrations directory) without running them, after checking them; the tool's table stays |
 //! | `repair [--yes]` | accepts this build's checksums for changed applied migrations |
 //! | `restore BACKUP [--yes]` | replaces the database with a backup file |
 //! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
