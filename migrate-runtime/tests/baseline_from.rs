@@ -442,6 +442,8 @@ fn the_expected_import_maps_are_in_the_form_the_map_writes() {
 const ROLE: &str = "MIGRATE_TEST_CHILD";
 const TOOL: &str = "MIGRATE_TEST_TOOL";
 const ARGS: &str = "MIGRATE_TEST_ARGS";
+/// When set, the child reads its set from this directory at run time instead.
+const SET_DIR: &str = "MIGRATE_TEST_SET_DIR";
 
 /// Child: the CLI over the set of `MIGRATE_TEST_TOOL`, with the arguments in
 /// `MIGRATE_TEST_ARGS` (one per line); exits with the CLI's status.
@@ -457,8 +459,9 @@ fn child_cli() {
     let parsed = command
         .try_get_matches_from(std::iter::once("migrate").chain(args.lines()))
         .and_then(|m| <Args as clap::FromArgMatches>::from_arg_matches(&m));
+    let from_dir = std::env::var_os(SET_DIR).map(|dir| Migrations::from_dir(dir).unwrap());
     let code = match parsed {
-        Ok(args) => migrate_runtime::cli::run(set(tool), args),
+        Ok(args) => migrate_runtime::cli::run(from_dir.as_ref().unwrap_or(set(tool)), args),
         Err(e) => {
             let _ = e.print();
             ExitCode::from(2)
@@ -474,10 +477,18 @@ struct Cli {
 }
 
 fn cli(tool: SourceTool, db: &Path, args: &[&str]) -> Cli {
+    cli_with(tool, None, db, args)
+}
+
+fn cli_with(tool: SourceTool, set_dir: Option<&Path>, db: &Path, args: &[&str]) -> Cli {
     let mut all = args.to_vec();
     let db = db.display().to_string();
     all.extend(["--db", &db]);
-    let output: Output = Command::new(std::env::current_exe().unwrap())
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if let Some(dir) = set_dir {
+        command.env(SET_DIR, dir);
+    }
+    let output: Output = command
         .args(["--exact", "child_cli", "--nocapture", "--test-threads=1"])
         .env(ROLE, "cli")
         .env(TOOL, tool.name())
@@ -513,7 +524,7 @@ fn cli_baseline_from_sqlx_reads_the_map_beside_the_migrations_then_apply_finishe
     }
     assert!(
         out.stdout
-            .contains("verified (SHA-384 of the file matches)"),
+            .contains("verified: the tool's SHA-384 matches the file"),
         "{}",
         out.stdout
     );
@@ -646,5 +657,49 @@ fn cli_baseline_keeps_its_version_form_and_refuses_both() {
         out.stdout.contains("recorded versions 1 to 3 as applied"),
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn cli_looks_for_the_map_beside_the_migrations_and_says_when_it_is_missing() {
+    let (dir, db) = copy_of("refinery.sqlite3");
+    // The imported refinery set, read at run time from a directory of its own, without its map.
+    let own_dir = dir.path().join("migrations");
+    std::fs::create_dir(&own_dir).unwrap();
+    for m in REFINERY.iter() {
+        std::fs::write(own_dir.join(m.file_name()), m.sql()).unwrap();
+    }
+    let args = ["baseline", "--from", "refinery", "--yes"];
+    let out = cli_with(SourceTool::Refinery, Some(&own_dir), &db, &args);
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    let expected = format!(
+        "no import map: `{}` does not exist; `baseline --from refinery` maps",
+        own_dir.join("IMPORTED.toml").display()
+    );
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("import the set first, or pass --map PATH"),
+        "{}",
+        out.stderr
+    );
+
+    // With the map beside the files, the same command takes the database over.
+    std::fs::copy(
+        set_dir(SourceTool::Refinery).join("IMPORTED.toml"),
+        own_dir.join("IMPORTED.toml"),
+    )
+    .unwrap();
+    let out = cli_with(SourceTool::Refinery, Some(&own_dir), &db, &args);
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("verified: the tool's SipHash-1-3 of name, version and SQL matches the file"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        applied_versions(&Connection::open(&db).unwrap()),
+        versions(3)
     );
 }

@@ -109,13 +109,17 @@ pub(crate) enum CliError {
     FleetOptionAlone(&'static str),
 
     /// `baseline --from`: the import map is not there.
-    #[error("{}", match path {
-        Some(path) => format!("no import map: `{}` does not exist; `baseline --from {tool}` maps the tool's entries through the IMPORTED.toml that `import --from {tool}` writes: pass --map PATH", path.display()),
-        None => format!("no import map: these migrations were not read from a directory; `baseline --from {tool}` needs --map PATH (the IMPORTED.toml that `import --from {tool}` wrote)"),
+    #[error("{}", match (path, given) {
+        (Some(path), true) => format!("no import map: `{}` does not exist", path.display()),
+        (Some(path), false) => format!("no import map: `{}` does not exist; `baseline --from {tool}` maps the tool's entries to our versions through the IMPORTED.toml that `import --from {tool}` writes beside the migrations: import the set first, or pass --map PATH", path.display()),
+        (None, _) => format!("no import map: these migrations were not read from a directory; `baseline --from {tool}` needs --map PATH (the IMPORTED.toml that `import --from {tool}` wrote)"),
     })]
     NoImportMap {
         tool: crate::import::SourceTool,
+        /// The file looked for.
         path: Option<PathBuf>,
+        /// Whether `--map` named it.
+        given: bool,
     },
 
     /// `baseline --from`: the import map does not parse.

@@ -19,6 +19,23 @@ use crate::ops::BaselinePlan;
 
 /// One migration as the other tool recorded it: `sqlx migration 20240201080000 (backfill
 /// names)`.
+///
+/// ```
+/// use migrate_runtime::{rusqlite::Connection, Migrations};
+/// use migrate_runtime::import::{BaselineFromError, SourceTool};
+///
+/// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// // rusqlite_migration says 3 migrations ran; this set has 2.
+/// let mut conn = Connection::open_in_memory()?;
+/// conn.execute_batch("PRAGMA user_version = 3;")?;
+/// let error = MIGRATIONS
+///     .baseline_from(&mut conn, SourceTool::RusqliteMigration, None)
+///     .unwrap_err();
+/// let BaselineFromError::BeyondSet { entry, .. } = error else { unreachable!() };
+/// assert_eq!(entry.to_string(), "rusqlite-migration migration 3 (by position)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SourceEntry {
@@ -54,7 +71,15 @@ impl fmt::Display for SourceEntry {
 }
 
 /// A row of the other tool's table that does not count as applied (Prisma's rolled-back or
-/// unfinished attempts).
+/// unfinished attempts), listed in [`BaselineFromReport::ignored`].
+///
+/// ```
+/// # fn show(report: &migrate_runtime::import::BaselineFromReport) {
+/// for ignored in &report.ignored {
+///     println!("ignored {}: {}", ignored.entry, ignored.reason);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IgnoredEntry {
@@ -65,6 +90,15 @@ pub struct IgnoredEntry {
 }
 
 /// How far one baselined migration was checked against what the other tool applied.
+///
+/// ```
+/// use migrate_runtime::import::{Unverifiable, Verification};
+///
+/// let v = Verification::Verified { algorithm: "SHA-384", file: true };
+/// assert_eq!(v.to_string(), "verified: the tool's SHA-384 matches the file");
+/// let v = Verification::Unverified(Unverifiable::NoChecksumKept);
+/// assert_eq!(v.to_string(), "not verified: the tool keeps no checksum");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Verification {
@@ -80,7 +114,14 @@ pub enum Verification {
     Unverified(Unverifiable),
 }
 
-/// Why a baselined migration could not be checked.
+/// Why a baselined migration could not be checked ([`Verification::Unverified`]).
+///
+/// ```
+/// use migrate_runtime::import::{Unverifiable, Verification};
+///
+/// let v = Verification::Unverified(Unverifiable::NothingToCompare);
+/// assert!(v.to_string().starts_with("not verified"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unverifiable {
@@ -97,13 +138,13 @@ impl fmt::Display for Verification {
             Verification::Verified {
                 algorithm,
                 file: true,
-            } => write!(f, "verified ({algorithm} of the file matches)"),
+            } => write!(f, "verified: the tool's {algorithm} matches the file"),
             Verification::Verified {
                 algorithm,
                 file: false,
             } => write!(
                 f,
-                "verified ({algorithm} matches IMPORTED.toml; the import changed the file, so its bytes were not compared)"
+                "verified: the tool's {algorithm} matches IMPORTED.toml (the import changed the file, so its bytes were not compared)"
             ),
             Verification::Unverified(Unverifiable::NoChecksumKept) => {
                 f.write_str("not verified: the tool keeps no checksum")
@@ -115,7 +156,16 @@ impl fmt::Display for Verification {
     }
 }
 
-/// One migration recorded as applied by [`Migrations::baseline_from`].
+/// One migration recorded as applied by [`Migrations::baseline_from`], in
+/// [`BaselineFromReport::migrations`].
+///
+/// ```
+/// # fn show(report: &migrate_runtime::import::BaselineFromReport) {
+/// for m in &report.migrations {
+///     println!("{} from {}: {}", m.file, m.entry, m.verification);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TakenOver {
@@ -130,6 +180,28 @@ pub struct TakenOver {
 }
 
 /// What [`Migrations::baseline_from`] recorded.
+///
+/// ```
+/// use migrate_runtime::{rusqlite::Connection, Migrations};
+/// use migrate_runtime::import::{SourceTool, Verification, Unverifiable};
+///
+/// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// let mut conn = Connection::open_in_memory()?;
+/// conn.execute_batch(
+///     "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+///      ALTER TABLE notes ADD COLUMN created_at TEXT;
+///      PRAGMA user_version = 2;",
+/// )?;
+/// let report = MIGRATIONS.baseline_from(&mut conn, SourceTool::RusqliteMigration, None)?;
+/// assert_eq!(report.migrations[1].file, "0002_add_created_at.sql");
+/// assert_eq!(
+///     report.migrations[1].verification,
+///     Verification::Unverified(Unverifiable::NoChecksumKept)
+/// );
+/// assert_eq!(report.kept_table, None); // rusqlite_migration has no table
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BaselineFromReport {
@@ -146,7 +218,8 @@ pub struct BaselineFromReport {
 }
 
 impl BaselineFromReport {
-    /// The versions whose checksum matched the tool's.
+    /// The versions whose checksum matched the tool's (see the example on
+    /// [`BaselineFromReport`]; empty for diesel and rusqlite_migration).
     pub fn verified(&self) -> Vec<i64> {
         self.migrations
             .iter()
@@ -156,7 +229,24 @@ impl BaselineFromReport {
     }
 }
 
-/// Why [`Migrations::baseline_from`] recorded nothing.
+/// Why [`Migrations::baseline_from`] recorded nothing. Every variant about an entry names it
+/// and, when it maps to one, our file.
+///
+/// ```
+/// use migrate_runtime::{rusqlite::Connection, Migrations};
+/// use migrate_runtime::import::{BaselineFromError, SourceTool};
+///
+/// static MIGRATIONS: Migrations = migrate_runtime::embed_migrations!("tests/doc_migrations");
+///
+/// // sqlx never migrated this database.
+/// let mut conn = Connection::open_in_memory()?;
+/// let map = migrate_runtime::import::ImportMap { tool: SourceTool::Sqlx, migrations: vec![] };
+/// let error = MIGRATIONS
+///     .baseline_from(&mut conn, SourceTool::Sqlx, Some(&map))
+///     .unwrap_err();
+/// assert!(matches!(error, BaselineFromError::NoHistoryTable { table: "_sqlx_migrations", .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BaselineFromError {
@@ -292,7 +382,20 @@ pub enum BaselineFromError {
     Runtime(#[from] Error),
 }
 
-/// A checksum the tool recorded that differs from the one it was compared with.
+/// A checksum the tool recorded that differs from the one it was compared with, in
+/// [`BaselineFromError::ChangedSinceApplied`] and [`BaselineFromError::ChangedSinceImport`].
+///
+/// ```
+/// use migrate_runtime::import::{BaselineFromError, ChecksumMismatch};
+///
+/// fn explain(error: &BaselineFromError) -> Option<&ChecksumMismatch> {
+///     match error {
+///         BaselineFromError::ChangedSinceApplied(m) | BaselineFromError::ChangedSinceImport(m) => Some(m),
+///         _ => None,
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChecksumMismatch {

@@ -34,38 +34,31 @@ pub(crate) fn read(
     conn: &Connection,
     tool: SourceTool,
 ) -> Result<ForeignHistory, BaselineFromError> {
-    let Some(table) = tool.history_table() else {
-        let position: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let applied = (1..=position)
-            .map(|p| Applied {
-                entry: SourceEntry::new(tool, p.to_string(), None),
-                checksum: None,
-                succeeded: true,
-            })
-            .collect();
-        return Ok(ForeignHistory {
-            applied,
-            ignored: Vec::new(),
-        });
+    let (table, sql) = match tool {
+        SourceTool::RusqliteMigration => return read_user_version(conn, tool),
+        SourceTool::Sqlx => (
+            "_sqlx_migrations",
+            "SELECT version, description, checksum, success FROM _sqlx_migrations ORDER BY version",
+        ),
+        SourceTool::Diesel => (
+            "__diesel_schema_migrations",
+            "SELECT version, NULL, NULL, 1 FROM __diesel_schema_migrations ORDER BY version",
+        ),
+        SourceTool::Refinery => (
+            "refinery_schema_history",
+            "SELECT version, name, checksum, 1 FROM refinery_schema_history ORDER BY version",
+        ),
+        // Prisma's rows, in the order it applies migrations (by name); the last two columns
+        // say whether the row counts as applied.
+        SourceTool::Prisma => (
+            "_prisma_migrations",
+            "SELECT migration_name, NULL, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL
+             FROM _prisma_migrations ORDER BY migration_name, started_at",
+        ),
     };
     if !table_exists(conn, table)? {
         return Err(BaselineFromError::NoHistoryTable { tool, table });
     }
-    let sql = match tool {
-        SourceTool::Sqlx => {
-            "SELECT version, description, checksum, success FROM _sqlx_migrations ORDER BY version"
-        }
-        SourceTool::Diesel => "SELECT version, NULL, NULL, 1 FROM __diesel_schema_migrations ORDER BY version",
-        SourceTool::Refinery => {
-            "SELECT version, name, checksum, 1 FROM refinery_schema_history ORDER BY version"
-        }
-        // Prisma's rows, in the order it applies migrations (by name); the last two columns
-        // say whether the row counts as applied.
-        _ => {
-            "SELECT migration_name, NULL, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL
-             FROM _prisma_migrations ORDER BY migration_name, started_at"
-        }
-    };
     let unreadable = |problem: String| BaselineFromError::HistoryTable { table, problem };
     let mut statement = conn.prepare(sql).map_err(|e| unreadable(e.to_string()))?;
     let mut rows = statement.query([]).map_err(|e| unreadable(e.to_string()))?;
@@ -108,6 +101,25 @@ pub(crate) fn read(
         });
     }
     Ok(history)
+}
+
+/// rusqlite_migration keeps only how many migrations it applied: positions `1..=user_version`.
+fn read_user_version(
+    conn: &Connection,
+    tool: SourceTool,
+) -> Result<ForeignHistory, BaselineFromError> {
+    let position: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let applied = (1..=position)
+        .map(|p| Applied {
+            entry: SourceEntry::new(tool, p.to_string(), None),
+            checksum: None,
+            succeeded: true,
+        })
+        .collect();
+    Ok(ForeignHistory {
+        applied,
+        ignored: Vec::new(),
+    })
 }
 
 /// A cell as text: integers (sqlx's and refinery's versions) in decimal.

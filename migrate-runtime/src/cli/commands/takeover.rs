@@ -85,13 +85,15 @@ fn read_map(
         Some(path) => Some(path.to_path_buf()),
         None => migrations.source_dir().map(|dir| dir.join(IMPORTED_FILE)),
     };
-    let Some(path) = path.filter(|p| p.is_file()) else {
-        return Err(CliError::NoImportMap {
-            tool,
-            path: given
-                .map(Path::to_path_buf)
-                .or_else(|| migrations.source_dir().map(|d| d.join(IMPORTED_FILE))),
-        });
+    let path = match path {
+        Some(path) if path.is_file() => path,
+        path => {
+            return Err(CliError::NoImportMap {
+                tool,
+                path,
+                given: given.is_some(),
+            });
+        }
     };
     let text = std::fs::read_to_string(&path).map_err(CliError::io(&path))?;
     ImportMap::parse(&text).map_err(|e| CliError::InvalidImportMap {
