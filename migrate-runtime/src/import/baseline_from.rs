@@ -483,7 +483,7 @@ impl Migrations {
         tool: SourceTool,
         map: Option<&ImportMap>,
     ) -> Result<BaselineFromReport, BaselineFromError> {
-        let history = history::read(conn, tool)?;
+        let history = history::read(conn, tool, self.latest_version())?;
         if let Some(failed) = history.applied.iter().find(|a| !a.succeeded) {
             let ours = map
                 .and_then(|m| m.by_source(&failed.entry.id))

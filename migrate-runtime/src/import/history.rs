@@ -29,13 +29,16 @@ pub(crate) struct ForeignHistory {
     pub ignored: Vec<IgnoredEntry>,
 }
 
-/// Reads `tool`'s history from `conn`.
+/// Reads `tool`'s history from `conn`. `latest` is our set's last version: positions past
+/// `latest + 1` are not listed (the first one past the end is enough to refuse, and a
+/// `user_version` of two billion must not become two billion entries).
 pub(crate) fn read(
     conn: &Connection,
     tool: SourceTool,
+    latest: i64,
 ) -> Result<ForeignHistory, BaselineFromError> {
     let (table, sql) = match tool {
-        SourceTool::RusqliteMigration => return read_user_version(conn, tool),
+        SourceTool::RusqliteMigration => return read_user_version(conn, tool, latest),
         SourceTool::Sqlx => (
             "_sqlx_migrations",
             "SELECT version, description, checksum, success FROM _sqlx_migrations ORDER BY version",
@@ -107,9 +110,10 @@ pub(crate) fn read(
 fn read_user_version(
     conn: &Connection,
     tool: SourceTool,
+    latest: i64,
 ) -> Result<ForeignHistory, BaselineFromError> {
     let position: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let applied = (1..=position)
+    let applied = (1..=position.min(latest.saturating_add(1)))
         .map(|p| Applied {
             entry: SourceEntry::new(tool, p.to_string(), None),
             checksum: None,
