@@ -617,6 +617,15 @@ fn cli_refusals_name_the_entry_and_change_nothing() {
     );
     assert_eq!(user_dump(&Connection::open(&db).unwrap()), before);
 
+    let json = ["baseline", "--from", "sqlx", "--yes", "--json"];
+    let out = cli(SourceTool::Sqlx, &db, &json);
+    assert_eq!(out.status, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(r#""error":"baseline_from_refused""#),
+        "{}",
+        out.stdout
+    );
+
     let out = cli(
         SourceTool::Sqlx,
         &db,

@@ -167,8 +167,10 @@
 //!
 //! Other commands print a JSON summary of what they did (`apply` and `verify`:
 //! `{"applied": [{"duration_ms", "file", "name", "version"}], "backup", "current_version",
-//! "database", "dry_run", "not_verified": [{"file", "version"}]}`); those shapes may still
-//! change. A subcommand that fails prints `{"error", "message", ...}` instead (see the
+//! "database", "dry_run", "not_verified": [{"file", "version"}]}`; `baseline --from`:
+//! `{"database", "from", "baselined": [1, 2, 3], "verified": [1, 2, 3], "migrations":
+//! [{"version", "file", "source", "verification"}], "ignored", "kept_table",
+//! "current_version"}`); those shapes may still change. A subcommand that fails prints `{"error", "message", ...}` instead (see the
 //! README's "Operations and the command line").
 //!
 //! # Fleets
