@@ -10,7 +10,7 @@ use std::fmt;
 
 use rusqlite::Connection;
 
-use super::checksum::{algorithm, tool_checksum};
+use super::checksum::{accepted_checksums, algorithm};
 use super::history::{self, Applied};
 use super::map::{ImportMap, ImportedMigration, SourceTool};
 use crate::error::{Error, MigrationRef};
@@ -614,9 +614,10 @@ impl Migrations {
             .as_deref()
             .zip(applied.entry.id.parse::<i32>().ok());
         let sql = self.get(ours.version).map(|m| m.sql()).unwrap_or_default();
-        match tool_checksum(tool, sql, refinery_entry) {
+        let accepted = accepted_checksums(tool, sql, refinery_entry);
+        match accepted.first() {
             Some(actual) if unchanged => {
-                if actual.eq_ignore_ascii_case(recorded) {
+                if accepted.iter().any(|c| c.eq_ignore_ascii_case(recorded)) {
                     Ok(Verification::Verified {
                         algorithm,
                         file: true,
@@ -627,7 +628,7 @@ impl Migrations {
                             entry: applied.entry.clone(),
                             ours: ours.reference(),
                             applied: recorded.to_owned(),
-                            compared: actual,
+                            compared: actual.clone(),
                         },
                     )))
                 }

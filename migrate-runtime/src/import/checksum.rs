@@ -38,6 +38,29 @@ pub(crate) fn tool_checksum(
     }
 }
 
+/// Every checksum under which `tool` accepts `sql` as the migration it applied: the one
+/// [`tool_checksum`] gives and, for Prisma, those of the file with its line endings turned
+/// into the other convention (Prisma compares both ways, since git may rewrite them).
+pub(crate) fn accepted_checksums(
+    tool: SourceTool,
+    sql: &str,
+    refinery_entry: Option<(&str, i32)>,
+) -> Vec<String> {
+    let mut accepted: Vec<String> = tool_checksum(tool, sql, refinery_entry)
+        .into_iter()
+        .collect();
+    if tool == SourceTool::Prisma {
+        let lf = sql.replace("\r\n", "\n");
+        let crlf = lf.replace('\n', "\r\n");
+        accepted.extend(
+            [lf, crlf]
+                .iter()
+                .map(|s| hex(&Sha256::digest(s.as_bytes()))),
+        );
+    }
+    accepted
+}
+
 /// The name of the hash `tool` keeps, for reports.
 pub(crate) fn algorithm(tool: SourceTool) -> Option<&'static str> {
     match tool {
@@ -45,5 +68,37 @@ pub(crate) fn algorithm(tool: SourceTool) -> Option<&'static str> {
         SourceTool::Prisma => Some("SHA-256"),
         SourceTool::Refinery => Some("SipHash-1-3 of name, version and SQL"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlx_and_prisma_checksums_are_the_digests_of_the_bytes() {
+        // `printf 'SELECT 1;\n' | sha384sum` and `| sha256sum`.
+        let sql = "SELECT 1;\n";
+        assert_eq!(
+            tool_checksum(SourceTool::Sqlx, sql, None).unwrap(),
+            "24454095d8d7876ca8e842f34296ca645c83e0f7b50f048c99db4b2ff4da659267afc4ef3e994f3d74e18c741165d931"
+        );
+        assert_eq!(
+            tool_checksum(SourceTool::Prisma, sql, None).unwrap(),
+            "b4e0497804e46e0a0b0b8c31975b062152d551bac49c3c2e80932567b4085dcd"
+        );
+        assert_eq!(tool_checksum(SourceTool::Diesel, sql, None), None);
+        assert_eq!(hex(&[0x00, 0xab, 0x0f]), "00ab0f");
+    }
+
+    #[test]
+    fn prisma_accepts_a_file_whose_line_endings_git_rewrote() {
+        let lf = "CREATE TABLE a (id INTEGER);\nCREATE TABLE b (id INTEGER);\n";
+        let crlf = lf.replace('\n', "\r\n");
+        let applied = tool_checksum(SourceTool::Prisma, lf, None).unwrap();
+        assert!(accepted_checksums(SourceTool::Prisma, &crlf, None).contains(&applied));
+        // sqlx compares the bytes as they are.
+        let applied = tool_checksum(SourceTool::Sqlx, lf, None).unwrap();
+        assert!(!accepted_checksums(SourceTool::Sqlx, &crlf, None).contains(&applied));
     }
 }
