@@ -393,6 +393,59 @@ pub(crate) struct Baseline<'a> {
     pub database: &'a str,
 }
 
+/// `baseline --from`.
+#[cfg(feature = "cli")]
+#[derive(Serialize)]
+pub(crate) struct BaselineFrom<'a> {
+    pub database: &'a str,
+    pub from: String,
+    pub baselined: Vec<i64>,
+    pub verified: Vec<i64>,
+    pub migrations: Vec<TakenOverJson>,
+    pub ignored: Vec<String>,
+    pub kept_table: Option<&'static str>,
+    pub current_version: i64,
+}
+
+/// One migration of `baseline --from`.
+#[cfg(feature = "cli")]
+#[derive(Serialize)]
+pub(crate) struct TakenOverJson {
+    pub version: i64,
+    pub file: String,
+    pub source: String,
+    pub verification: String,
+}
+
+#[cfg(feature = "cli")]
+impl<'a> BaselineFrom<'a> {
+    pub(crate) fn new(database: &'a str, report: &crate::import::BaselineFromReport) -> Self {
+        BaselineFrom {
+            database,
+            from: report.tool.to_string(),
+            baselined: report.migrations.iter().map(|m| m.version).collect(),
+            verified: report.verified(),
+            migrations: report
+                .migrations
+                .iter()
+                .map(|m| TakenOverJson {
+                    version: m.version,
+                    file: m.file.clone(),
+                    source: m.entry.id.clone(),
+                    verification: m.verification.to_string(),
+                })
+                .collect(),
+            ignored: report
+                .ignored
+                .iter()
+                .map(|i| format!("{}: {}", i.entry, i.reason))
+                .collect(),
+            kept_table: report.kept_table,
+            current_version: report.current_version,
+        }
+    }
+}
+
 /// `repair`.
 #[derive(Serialize)]
 pub(crate) struct Repair<'a> {

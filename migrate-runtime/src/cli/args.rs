@@ -210,11 +210,24 @@ pub enum Command {
         #[arg(long, short)]
         yes: bool,
     },
-    /// Record versions 1..=N as applied without running them, for a database built before.
+    /// Record versions 1..=N as applied without running them, for a database built before;
+    /// with `--from TOOL`, the versions another tool applied (from its history table).
     Baseline {
         /// The last version the database already has.
-        #[arg(value_name = "N")]
-        version: i64,
+        #[arg(
+            value_name = "N",
+            required_unless_present = "from",
+            conflicts_with = "from"
+        )]
+        version: Option<i64>,
+        /// Take over a database that sqlx, diesel, refinery, prisma or rusqlite-migration
+        /// migrated: the versions it recorded, mapped through IMPORTED.toml.
+        #[arg(long, value_name = "TOOL")]
+        from: Option<crate::import::SourceTool>,
+        /// The import map (default: IMPORTED.toml in the migrations directory this binary was
+        /// built from).
+        #[arg(long, value_name = "PATH", requires = "from")]
+        map: Option<PathBuf>,
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,

@@ -108,6 +108,32 @@ pub(crate) enum CliError {
     )]
     FleetOptionAlone(&'static str),
 
+    /// `baseline --from`: the import map is not there.
+    #[error("{}", match (path, given) {
+        (Some(path), true) => format!("no import map: `{}` does not exist", path.display()),
+        (Some(path), false) => format!("no import map: `{}` does not exist; `baseline --from {tool}` maps the tool's entries to our versions through the IMPORTED.toml that `import --from {tool}` writes beside the migrations: import the set first, or pass --map PATH", path.display()),
+        (None, _) => format!("no import map: these migrations were not read from a directory; `baseline --from {tool}` needs --map PATH (the IMPORTED.toml that `import --from {tool}` wrote)"),
+    })]
+    NoImportMap {
+        tool: crate::import::SourceTool,
+        /// The file looked for.
+        path: Option<PathBuf>,
+        /// Whether `--map` named it.
+        given: bool,
+    },
+
+    /// `baseline --from`: the import map does not parse.
+    #[error("`{}` is not a valid import map: {message}", path.display())]
+    InvalidImportMap { path: PathBuf, message: String },
+
+    /// `baseline --from` refused; the message names the entry and our file.
+    #[error(transparent)]
+    BaselineFrom(Box<crate::import::BaselineFromError>),
+
+    /// `baseline` without a version or `--from` (clap prevents it).
+    #[error("baseline needs a version N or --from TOOL")]
+    NoVersionOrTool,
+
     /// The highest version is `i64::MAX`.
     #[error("no version is left after the highest one")]
     NoVersionLeft,
@@ -137,6 +163,10 @@ impl CliError {
             CliError::AlreadyExists(_) => "already_exists",
             CliError::Unverified(_) => "unverified",
             CliError::NoVersionLeft => "no_version_left",
+            CliError::NoImportMap { .. } => "no_import_map",
+            CliError::InvalidImportMap { .. } => "invalid_import_map",
+            CliError::BaselineFrom(_) => "baseline_from_refused",
+            CliError::NoVersionOrTool => "usage",
             CliError::NoMigrationsDir(_) => "no_migrations_dir",
             CliError::NoDatabases(_) => "no_databases",
             CliError::FleetOptionAlone(_) => "fleet_option_alone",
@@ -145,6 +175,15 @@ impl CliError {
             CliError::FleetBackupPath(_) => "fleet_backup_path",
         };
         ErrorDocument::new(kind, self.to_string())
+    }
+
+    /// A refusal of `baseline --from`; the runtime's own errors (already tracked, locked)
+    /// stay library errors, with their JSON kinds.
+    pub(crate) fn from_baseline_from(error: crate::import::BaselineFromError) -> CliError {
+        match error {
+            crate::import::BaselineFromError::Runtime(e) => CliError::Library(e),
+            other => CliError::BaselineFrom(Box::new(other)),
+        }
     }
 
     /// An I/O failure on `path`.

@@ -60,6 +60,7 @@
 //! | `check` | exit 0 when up to date, 2 when migrations are pending, 1 on drift, an unknown applied version, a hole, a failed no-transaction migration or an unreadable database |
 //! | `rollback --to N [--yes]` | runs down files from the newest applied down to N+1 |
 //! | `baseline N [--yes]` | records 1..=N as applied without running them |
+//! | `baseline --from TOOL [--map PATH] [--yes]` | takes over a database sqlx, diesel, refinery, prisma or rusqlite-migration migrated: records the versions it applied (mapped through `IMPORTED.toml`, by default the one in the migrations directory) without running them, after checking them; the tool's table stays |
 //! | `repair [--yes]` | accepts this build's checksums for changed applied migrations |
 //! | `restore BACKUP [--yes]` | replaces the database with a backup file |
 //! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
@@ -166,8 +167,10 @@
 //!
 //! Other commands print a JSON summary of what they did (`apply` and `verify`:
 //! `{"applied": [{"duration_ms", "file", "name", "version"}], "backup", "current_version",
-//! "database", "dry_run", "not_verified": [{"file", "version"}]}`); those shapes may still
-//! change. A subcommand that fails prints `{"error", "message", ...}` instead (see the
+//! "database", "dry_run", "not_verified": [{"file", "version"}]}`; `baseline --from`:
+//! `{"database", "from", "baselined": [1, 2, 3], "verified": [1, 2, 3], "migrations":
+//! [{"version", "file", "source", "verification"}], "ignored", "kept_table",
+//! "current_version"}`); those shapes may still change. A subcommand that fails prints `{"error", "message", ...}` instead (see the
 //! README's "Operations and the command line").
 //!
 //! # Fleets

@@ -47,6 +47,23 @@ impl Migrations {
                 reason: format!("a baseline records versions 1 to {latest} of this build"),
             });
         }
+        self.record_baseline(conn, |_| {
+            let detail =
+                format!("recorded versions 1 to {version} as applied without running them");
+            Ok::<_, Error>((BaselinePlan { version, detail }, ()))
+        })
+    }
+
+    /// Records versions `1..=plan.version` as applied without running them, under the
+    /// migrator lock and in one `BEGIN IMMEDIATE` transaction: `decide` reads the database
+    /// inside that transaction (after the check that nothing is recorded yet) and says how
+    /// far to baseline. Shared by [`Migrations::baseline`] and `baseline_from`, so that both
+    /// write the same rows, event, state and `user_version`.
+    pub(crate) fn record_baseline<T, E: From<Error>>(
+        &self,
+        conn: &mut Connection,
+        decide: impl FnOnce(&Connection) -> Result<(BaselinePlan, T), E>,
+    ) -> Result<T, E> {
         let _lock = MigratorLock::acquire(conn)?;
         let tx = Transaction::immediate(conn, None)?;
         classified(conn, ensure_tables)?;
@@ -54,7 +71,17 @@ impl Migrations {
         if !applied.is_empty() {
             return Err(Error::AlreadyTracked {
                 current_version: applied.highest(),
-            });
+            }
+            .into());
+        }
+        let (BaselinePlan { version, detail }, value) = decide(conn)?;
+        let latest = self.latest_version();
+        if !(1..=latest).contains(&version) {
+            return Err(Error::InvalidVersion {
+                requested: version,
+                reason: format!("a baseline records versions 1 to {latest} of this build"),
+            }
+            .into());
         }
         let now = clock::now_utc();
         let mut history = None;
@@ -72,9 +99,9 @@ impl Migrations {
                     history_checksum: history_text.as_deref().unwrap_or_default(),
                 },
                 &now,
-            )?;
+            )
+            .map_err(Error::from)?;
         }
-        let detail = format!("recorded versions 1 to {version} as applied without running them");
         insert_event(
             conn,
             &EventRow {
@@ -86,14 +113,24 @@ impl Migrations {
                 detail: Some(&detail),
             },
             &now,
-        )?;
+        )
+        .map_err(Error::from)?;
         let history_text = history.map(|h| h.to_string());
-        set_state(conn, version, history_text.as_deref())?;
-        if user_version(conn)? == 0 {
-            set_user_version(conn, version)?;
+        set_state(conn, version, history_text.as_deref()).map_err(Error::from)?;
+        if user_version(conn).map_err(Error::from)? == 0 {
+            set_user_version(conn, version).map_err(Error::from)?;
         }
-        tx.commit()?;
+        tx.commit().map_err(Error::from)?;
         log::info!("baselined the database at version {version}");
-        Ok(())
+        Ok(value)
     }
+}
+
+/// What [`Migrations::record_baseline`] records: versions `1..=version`, and the detail of
+/// the `baselined` history event.
+pub(crate) struct BaselinePlan {
+    /// The last version to record.
+    pub version: i64,
+    /// The history event's detail.
+    pub detail: String,
 }

@@ -13,6 +13,8 @@ mod rollback;
 mod status;
 mod verify;
 
+#[cfg(feature = "import")]
+pub(crate) use self::baseline::BaselinePlan;
 pub use self::history::HistoryEntry;
 pub use self::repair::RepairReport;
 pub use self::rollback::{RollbackOptions, RollbackReport};

@@ -15,6 +15,7 @@ mod new;
 mod prompt;
 mod read;
 mod schema;
+mod takeover;
 mod write;
 
 use std::path::Path;
@@ -42,7 +43,18 @@ pub(crate) fn execute(
         Command::Verify => apply::verify(migrations, &db()?, ui),
         Command::Apply(args) => apply::apply(migrations, &db()?, &args, ui),
         Command::Rollback { to, yes } => write::rollback(migrations, &db()?, to, yes, ui),
-        Command::Baseline { version, yes } => write::baseline(migrations, &db()?, version, yes, ui),
+        Command::Baseline {
+            version: Some(version),
+            yes,
+            ..
+        } => write::baseline(migrations, &db()?, version, yes, ui),
+        // clap requires a version unless `--from` is given.
+        Command::Baseline {
+            version: None,
+            from,
+            map,
+            yes,
+        } => takeover::baseline_from(migrations, &db()?, from, map.as_deref(), yes, ui),
         Command::Repair { yes } => write::repair(migrations, &db()?, yes, ui),
         Command::Restore { backup, yes } => write::restore(migrations, &db()?, &backup, yes, ui),
         // Applies the set to a private in-memory database.
