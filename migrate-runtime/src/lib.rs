@@ -49,6 +49,7 @@ mod json;
 mod migrations;
 mod ops;
 mod run;
+mod testing;
 mod tracking;
 
 pub use migrate_rules::{Checksum, Problem, Problems};
