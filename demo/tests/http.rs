@@ -990,7 +990,10 @@ fn demo_serve_refuses_a_short_token() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty(), "refused before serving: {output:?}");
+    assert!(
+        output.stdout.is_empty(),
+        "refused before serving: {output:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim_end(),
@@ -1009,7 +1012,10 @@ fn demo_serve_refuses_a_short_token() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty(), "refused before serving: {output:?}");
+    assert!(
+        output.stdout.is_empty(),
+        "refused before serving: {output:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.starts_with(
