@@ -10,7 +10,8 @@
 #   MIGRATE_BENCH_GROUPS=verify,builds scripts/bench.sh     # some groups only: runtime,
 #                                                           # foreign-keys (issue 9), verify
 #                                                           # (issue 14), builds, one-time,
-#                                                           # fleet (issue 11)
+#                                                           # fleet (issue 11),
+#                                                           # test-database (issue 12)
 #   MIGRATE_BENCH_FLEET_SIZES=100,1000 MIGRATE_BENCH_FLEET_ROUNDS=1 ...  # a smaller fleet run
 #
 # The table goes to stdout and to $CARGO_TARGET_DIR/bench-report.md (target/ by default);

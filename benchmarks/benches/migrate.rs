@@ -126,6 +126,29 @@ mod apply_memory {
     }
 }
 
+/// Issue 12: `Migrations::test_database()` per call, a copy of the template the first call
+/// built; the fresh apply it replaces is `apply_memory::runtime`.
+mod test_database {
+    use super::*;
+
+    /// One call: a new in-memory database copied from the set's template.
+    #[divan::bench(args = sizes(), sample_count = 100, max_time = 10)]
+    fn per_call(bencher: Bencher, n: usize) {
+        let f = fixture(n);
+        // The template: built once, outside the measurement.
+        drop(migrate_bench::test_database(&f.migrations));
+        bencher.bench_local(|| migrate_bench::test_database(&f.migrations));
+    }
+
+    /// One call and the first query of a table, which reads the copied schema.
+    #[divan::bench(args = sizes(), sample_count = 100, max_time = 10)]
+    fn per_call_and_first_query(bencher: Bencher, n: usize) {
+        let f = fixture(n);
+        drop(migrate_bench::test_database(&f.migrations));
+        bencher.bench_local(|| migrate_bench::test_database_first_query(&f.migrations));
+    }
+}
+
 /// Start-up on an up-to-date file database, each iteration on a freshly opened connection
 /// (opening is not timed; closing is not timed).
 mod noop_fresh_connection {

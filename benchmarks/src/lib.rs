@@ -461,6 +461,20 @@ pub fn apply(migrations: &Migrations, conn: &mut Connection) -> usize {
         .len()
 }
 
+/// A test database of the set at its latest version (issue 12): after the first call in the
+/// process, a copy of the set's in-memory template.
+pub fn test_database(migrations: &Migrations) -> Connection {
+    migrations.test_database().expect("a test database")
+}
+
+/// [`test_database`] and the first query a test runs on it, which reads the schema the copy
+/// brought (a fresh apply leaves it read already): what a test waits for before its own work.
+pub fn test_database_first_query(migrations: &Migrations) -> Connection {
+    let conn = test_database(migrations);
+    floor_first_query(&conn);
+    conn
+}
+
 /// Applies every pending migration with the runtime in one transaction.
 pub fn apply_single_transaction(migrations: &Migrations, conn: &mut Connection) -> usize {
     migrations

@@ -222,3 +222,33 @@ fn fleets_apply_and_check_like_their_floors() {
     );
     assert_eq!(migrate_bench::plain_fleet_first_query(&copies, 2), 3);
 }
+
+#[test]
+fn test_databases_are_the_applied_set_and_isolated_copies() {
+    let f = Fixture::new(N);
+    let mut applied = migrate_bench::open_memory();
+    assert_eq!(migrate_bench::apply(&f.migrations, &mut applied), N);
+    let copy = migrate_bench::test_database(&f.migrations);
+    let queried = migrate_bench::test_database_first_query(&f.migrations);
+    // The same schema as a fresh apply; rows written with `now()` differ from those of a
+    // fresh apply, but two copies of the one template are equal to the byte.
+    let schema = "SELECT type, name, sql FROM sqlite_schema ORDER BY name";
+    assert_eq!(
+        migrate_test_kit::rows_of(&copy, schema),
+        migrate_test_kit::rows_of(&applied, schema)
+    );
+    assert_eq!(
+        migrate_test_kit::user_dump(&copy),
+        migrate_test_kit::user_dump(&queried)
+    );
+    for conn in [&copy, &queried] {
+        assert_eq!(
+            migrate_bench::user_table_count(conn).unwrap(),
+            migrate_bench::tables_created(N) as i64
+        );
+        assert_eq!(f.migrations.current_version(conn).unwrap(), N as i64);
+    }
+    copy.execute("DELETE FROM table_1", []).unwrap();
+    let rows = migrate_test_kit::count(&queried, "SELECT count(*) FROM table_1");
+    assert_eq!(rows, migrate_bench::ROWS_IN_FIRST_TABLE);
+}

@@ -1,4 +1,6 @@
-//! Every subcommand through the real `demo` binary, on real database files.
+//! Every subcommand through the real `demo` binary, on real database files. Every command a
+//! test runs goes through [`run`], which asserts its exit code (and, for a success, an empty
+//! standard error), and the test then asserts what it printed.
 
 use std::path::{Path, PathBuf};
 
@@ -43,14 +45,60 @@ impl Setup {
         migrate(self.dir.path(), db, args)
     }
 
-    /// A database at `version`, applied through the CLI.
+    /// A database at `version` (at least 2), applied through the CLI.
     fn db_at(&self, name: &str, version: i64) -> PathBuf {
         let db = self.path(name);
-        self.migrate(&db, &["apply", "--target", &version.to_string()])
-            .assert()
-            .success();
+        let ran = run(
+            &mut self.migrate(&db, &["apply", "--target", &version.to_string()]),
+            0,
+        );
+        assert!(
+            ran.out.ends_with(&format!(
+                "applied {version} migrations; the database is at version {version} of 7\n"
+            )),
+            "{}",
+            ran.out
+        );
         db
     }
+}
+
+/// A command that has run: its exit code and what it printed.
+struct Ran {
+    out: String,
+    err: String,
+}
+
+impl Ran {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.out))
+    }
+}
+
+/// Runs `command` and asserts its exit code; a success must also leave standard error empty
+/// (no error, no warning). The caller asserts what it printed.
+#[track_caller]
+fn run(command: &mut Command, code: i32) -> Ran {
+    let output = command.output().unwrap();
+    let ran = Ran {
+        out: stdout(&output),
+        err: stderr(&output),
+    };
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code; stdout:\n{}\nstderr:\n{}",
+        ran.out,
+        ran.err
+    );
+    if code == 0 {
+        assert_eq!(
+            ran.err, "",
+            "a success writes nothing on stderr; stdout:\n{}",
+            ran.out
+        );
+    }
+    ran
 }
 
 fn stdout(output: &std::process::Output) -> String {
@@ -61,9 +109,11 @@ fn stderr(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
-fn json(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+/// Each line of `out` without the duration in parentheses that ends it (timings vary).
+fn without_durations(out: &str) -> Vec<&str> {
+    out.lines()
+        .map(|line| line.split_once(" (").map_or(line, |(text, _)| text))
+        .collect()
 }
 
 /// The schema and every table's rows, tracking tables excluded.
@@ -88,9 +138,7 @@ fn execute(db: &Path, sql: &str) {
 #[test]
 fn the_demo_applies_everything_uses_the_data_and_shows_the_status() {
     let setup = Setup::new();
-    let output = demo(setup.dir.path()).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = run(&mut demo(setup.dir.path()), 0).out;
     let applied: Vec<&str> = out
         .lines()
         .filter(|l| l.trim_start().starts_with("applied 0"))
@@ -107,56 +155,68 @@ fn the_demo_applies_everything_uses_the_data_and_shows_the_status() {
     assert!(setup.path("demo.db").is_file());
 
     // The second start applies nothing and places one more order.
-    let output = demo(setup.dir.path()).output().unwrap();
-    let out = stdout(&output);
+    let out = run(&mut demo(setup.dir.path()), 0).out;
     assert!(!out.contains("applied 0"), "{out}");
     assert!(out.contains("placed an order: 5 orders"), "{out}");
+    assert!(out.contains("demo.db: version 7 of 7 (7 applied)"), "{out}");
 
     // MIGRATE_DB chooses the file.
     let other = setup.path("other.db");
-    demo(setup.dir.path())
-        .env("MIGRATE_DB", &other)
-        .args(["migrate", "version"])
-        .assert()
-        .success()
-        .stdout("0\n");
-    demo(setup.dir.path())
-        .env("MIGRATE_DB", &other)
-        .assert()
-        .success();
-    demo(setup.dir.path())
-        .env("MIGRATE_DB", &other)
-        .args(["migrate", "version"])
-        .assert()
-        .success()
-        .stdout("7\n");
+    let version = |expected: &str| {
+        let ran = run(
+            demo(setup.dir.path())
+                .env("MIGRATE_DB", &other)
+                .args(["migrate", "version"]),
+            0,
+        );
+        assert_eq!(ran.out, expected);
+    };
+    version("0\n");
+    let out = run(demo(setup.dir.path()).env("MIGRATE_DB", &other), 0).out;
+    assert_eq!(out.matches("    applied 0").count(), 7, "{out}");
+    assert!(out.contains("placed an order: 4 orders"), "{out}");
+    assert!(
+        out.contains("other.db: version 7 of 7 (7 applied)"),
+        "{out}"
+    );
+    version("7\n");
 }
 
 #[test]
 fn status_is_the_default_and_reads_a_missing_file_without_creating_it() {
     let setup = Setup::new();
     let db = setup.path("missing.db");
-    let output = setup.migrate(&db, &[]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = run(&mut setup.migrate(&db, &[]), 0).out;
     assert!(
         out.contains("version 0 of 7 (0 applied, 7 pending)"),
         "{out}"
     );
     assert_eq!(out.matches(" pending ").count(), 7, "{out}");
-    for command in [
-        &["status"][..],
-        &["version"],
-        &["history"],
-        &["check"],
-        &["verify"],
-    ] {
-        setup.migrate(&db, command).output().unwrap();
-    }
-    setup
-        .migrate(&db, &["apply", "--dry-run"])
-        .assert()
-        .success();
+    assert_eq!(run(&mut setup.migrate(&db, &["status"]), 0).out, out);
+    assert_eq!(run(&mut setup.migrate(&db, &["version"]), 0).out, "0\n");
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["history"]), 0).out,
+        "no history: the database was never migrated\n"
+    );
+    let check = run(&mut setup.migrate(&db, &["check"]), 2);
+    assert_eq!(
+        check.out,
+        "7 migrations pending (database at version 0 of 7)\n"
+    );
+    assert_eq!(check.err, "");
+    let verify = run(&mut setup.migrate(&db, &["verify"]), 0).out;
+    assert!(
+        verify.ends_with(
+            "dry run: 6 migrations ran and were rolled back; nothing was changed \
+             (1 not checked: 0007_enable_wal.sql)\n"
+        ),
+        "{verify}"
+    );
+    assert_eq!(
+        without_durations(&run(&mut setup.migrate(&db, &["apply", "--dry-run"]), 0).out),
+        without_durations(&verify),
+        "verify is apply --dry-run"
+    );
     assert!(!db.exists(), "reading commands must not create the file");
 }
 
@@ -164,8 +224,7 @@ fn status_is_the_default_and_reads_a_missing_file_without_creating_it() {
 fn status_table_and_json() {
     let setup = Setup::new();
     let db = setup.db_at("shop.db", 5);
-    let output = setup.migrate(&db, &["status"]).output().unwrap();
-    let out = stdout(&output);
+    let out = run(&mut setup.migrate(&db, &["status"]), 0).out;
     assert!(
         out.contains("version 5 of 7 (5 applied, 2 pending)"),
         "{out}"
@@ -186,9 +245,7 @@ fn status_table_and_json() {
         .unwrap();
     assert!(row.contains(" pending "), "{row}");
 
-    let output = setup.migrate(&db, &["status", "--json"]).output().unwrap();
-    assert!(output.status.success());
-    let value = json(&output);
+    let value = run(&mut setup.migrate(&db, &["status", "--json"]), 0).json();
     insta::assert_json_snapshot!("status", value, {
         ".database" => "[db]",
         ".migrations[].applied_at" => "[time]",
@@ -200,20 +257,21 @@ fn status_table_and_json() {
 fn version_and_history() {
     let setup = Setup::new();
     let db = setup.db_at("shop.db", 3);
-    setup
-        .migrate(&db, &["version"])
-        .assert()
-        .success()
-        .stdout("3\n");
-    let output = setup.migrate(&db, &["version", "--json"]).output().unwrap();
-    insta::assert_json_snapshot!("version", json(&output), { ".database" => "[db]" });
+    assert_eq!(run(&mut setup.migrate(&db, &["version"]), 0).out, "3\n");
+    let value = run(&mut setup.migrate(&db, &["version", "--json"]), 0).json();
+    insta::assert_json_snapshot!("version", value, { ".database" => "[db]" });
 
-    setup
-        .migrate(&db, &["rollback", "--to", "2", "--yes"])
-        .assert()
-        .success();
-    let output = setup.migrate(&db, &["history"]).output().unwrap();
-    let out = stdout(&output);
+    let out = run(
+        &mut setup.migrate(&db, &["rollback", "--to", "2", "--yes"]),
+        0,
+    )
+    .out;
+    assert!(
+        out.starts_with("rolled back 0003_index_orders_by_customer.down.sql (")
+            && out.ends_with("rolled back 1 migration; the database is at version 2\n"),
+        "{out}"
+    );
+    let out = run(&mut setup.migrate(&db, &["history"]), 0).out;
     let events: Vec<&str> = out
         .lines()
         .map(|l| l.split_whitespace().nth(1).unwrap())
@@ -223,8 +281,8 @@ fn version_and_history() {
         ["applied", "applied", "applied", "rolled_back"],
         "{out}"
     );
-    let output = setup.migrate(&db, &["history", "--json"]).output().unwrap();
-    insta::assert_json_snapshot!("history", json(&output), {
+    let value = run(&mut setup.migrate(&db, &["history", "--json"]), 0).json();
+    insta::assert_json_snapshot!("history", value, {
         ".database" => "[db]",
         ".events[].at" => "[time]",
         ".events[].duration_ms" => "[ms]",
@@ -235,43 +293,34 @@ fn version_and_history() {
 fn check_exits_0_up_to_date_2_pending_1_on_problems() {
     let setup = Setup::new();
     let missing = setup.path("missing.db");
-    let output = setup
-        .migrate(&missing, &["check", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    insta::assert_json_snapshot!("check_pending", json(&output), { ".database" => "[db]" });
+    let ran = run(&mut setup.migrate(&missing, &["check", "--json"]), 2);
+    assert_eq!(ran.err, "");
+    insta::assert_json_snapshot!("check_pending", ran.json(), { ".database" => "[db]" });
 
     let db = setup.db_at("shop.db", 7);
-    let output = setup.migrate(&db, &["check"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(stdout(&output), "up to date at version 7\n");
-    let output = setup.migrate(&db, &["check", "--json"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    insta::assert_json_snapshot!("check_up_to_date", json(&output), { ".database" => "[db]" });
-    setup
-        .migrate(&db, &["check", "-q"])
-        .assert()
-        .code(0)
-        .stdout("");
+    let ran = run(&mut setup.migrate(&db, &["check"]), 0);
+    assert_eq!(ran.out, "up to date at version 7\n");
+    let ran = run(&mut setup.migrate(&db, &["check", "--json"]), 0);
+    insta::assert_json_snapshot!("check_up_to_date", ran.json(), { ".database" => "[db]" });
+    assert_eq!(run(&mut setup.migrate(&db, &["check", "-q"]), 0).out, "");
 
     // Drift.
     execute(
         &db,
         "UPDATE schema_migrations SET checksum = 'sha256:00' WHERE version = 2",
     );
-    let output = setup.migrate(&db, &["check", "--json"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    insta::assert_json_snapshot!("check_drift", json(&output), { ".database" => "[db]" });
-    let output = setup.migrate(&db, &["check"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let drift = "applied migration 2 (`0002_create_customers_and_orders.sql`) was edited after it \
+                 was applied: if the edit was intended, accept it with `repair`";
+    // With --json the document is the whole answer: nothing on stderr.
+    let ran = run(&mut setup.migrate(&db, &["check", "--json"]), 1);
+    assert_eq!(ran.err, "");
+    insta::assert_json_snapshot!("check_drift", ran.json(), { ".database" => "[db]" });
+    let ran = run(&mut setup.migrate(&db, &["check"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains(
-            "applied migration 2 (`0002_create_customers_and_orders.sql`) was edited after it was \
-             applied: if the edit was intended, accept it with `repair`"
-        ),
+        ran.err.starts_with("error: ") && ran.err.contains(drift),
         "{}",
-        stderr(&output)
+        ran.err
     );
 
     // An applied version this build does not know.
@@ -281,20 +330,19 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
         "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, history_checksum)
          VALUES (8, 'from_a_newer_build', 'sha256:11', '2030-01-01T00:00:00.000Z', 1, '')",
     );
-    let output = setup.migrate(&ahead, &["check"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let ran = run(&mut setup.migrate(&ahead, &["check"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains("applied version 8 unknown"),
+        ran.err.starts_with("error: ") && ran.err.contains("applied version 8 unknown"),
         "{}",
-        stderr(&output)
+        ran.err
     );
 
     // A file that is not a database.
     let junk = setup.path("junk.db");
     std::fs::write(&junk, vec![b'j'; 8192]).unwrap();
-    let output = setup.migrate(&junk, &["check", "--json"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let value = json(&output);
+    let ran = run(&mut setup.migrate(&junk, &["check", "--json"]), 1);
+    let value = ran.json();
     assert_eq!(value["result"], "error");
     assert!(
         value["message"]
@@ -303,9 +351,13 @@ fn check_exits_0_up_to_date_2_pending_1_on_problems() {
             .contains("is not an SQLite database"),
         "{value}"
     );
-    let output = setup.migrate(&junk, &["status"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("is not an SQLite database"));
+    let ran = run(&mut setup.migrate(&junk, &["status"]), 1);
+    assert_eq!(ran.out, "");
+    assert!(
+        ran.err.starts_with("error: ") && ran.err.contains("is not an SQLite database"),
+        "{}",
+        ran.err
+    );
 }
 
 #[test]
@@ -313,12 +365,7 @@ fn apply_without_a_terminal_proceeds_and_reports_progress() {
     let setup = Setup::new();
     let db = setup.path("shop.db");
     // assert_cmd gives the child a standard input that is not a terminal: no question asked.
-    let output = setup
-        .migrate(&db, &["up", "--target", "2"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = run(&mut setup.migrate(&db, &["up", "--target", "2"]), 0).out;
     assert_eq!(
         out.lines().filter(|l| l.contains("applied 000")).count(),
         2,
@@ -326,8 +373,7 @@ fn apply_without_a_terminal_proceeds_and_reports_progress() {
     );
     assert!(out.contains("applied 2 migrations; the database is at version 2 of 7"));
 
-    let output = setup.migrate(&db, &["run", "--json"]).output().unwrap();
-    let value = json(&output);
+    let value = run(&mut setup.migrate(&db, &["run", "--json"]), 0).json();
     assert_eq!(value["current_version"], 7);
     assert_eq!(value["dry_run"], false);
     let versions: Vec<i64> = value["applied"]
@@ -338,15 +384,16 @@ fn apply_without_a_terminal_proceeds_and_reports_progress() {
         .collect();
     assert_eq!(versions, [3, 4, 5, 6, 7]);
 
-    setup
-        .migrate(&db, &["apply", "--quiet"])
-        .assert()
-        .success()
-        .stdout("");
-    setup
-        .migrate(&db, &["apply", "--target", "9"])
-        .assert()
-        .failure();
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["apply", "--quiet"]), 0).out,
+        ""
+    );
+    let ran = run(&mut setup.migrate(&db, &["apply", "--target", "9"]), 1);
+    assert_eq!(ran.out, "");
+    assert_eq!(
+        ran.err,
+        "error: version 9 is not valid here: the latest migration is 7\n"
+    );
 }
 
 #[test]
@@ -367,9 +414,8 @@ fn destructive_commands_refuse_without_yes_when_stdin_is_not_a_terminal() {
         &["baseline", "3"],
         &["restore", backup_arg],
     ] {
-        let output = setup.migrate(&db, args).output().unwrap();
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
-        let err = stderr(&output);
+        let Ran { out, err } = run(&mut setup.migrate(&db, args), 1);
+        assert_eq!(out, "", "{args:?}");
         assert!(
             err.contains(
                 ": that needs a confirmation, and standard input is not a terminal; pass --yes"
@@ -390,9 +436,7 @@ fn dry_runs_leave_the_file_byte_identical() {
     let db = setup.db_at("shop.db", 3);
     let before = std::fs::read(&db).unwrap();
 
-    let output = setup.migrate(&db, &["verify"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = run(&mut setup.migrate(&db, &["verify"]), 0).out;
     for file in [
         "0004_books_price_in_cents.sql",
         "0005_add_order_totals.sql",
@@ -404,20 +448,15 @@ fn dry_runs_leave_the_file_byte_identical() {
     assert!(out.contains("nothing was changed"), "{out}");
     assert_eq!(std::fs::read(&db).unwrap(), before);
 
-    let output = setup
-        .migrate(&db, &["apply", "--dry-run", "--target", "5", "--json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let value = json(&output);
+    let value = run(
+        &mut setup.migrate(&db, &["apply", "--dry-run", "--target", "5", "--json"]),
+        0,
+    )
+    .json();
     assert_eq!(value["dry_run"], true);
     assert_eq!(value["applied"].as_array().unwrap().len(), 2);
     assert_eq!(std::fs::read(&db).unwrap(), before);
-    setup
-        .migrate(&db, &["version"])
-        .assert()
-        .success()
-        .stdout("3\n");
+    assert_eq!(run(&mut setup.migrate(&db, &["version"]), 0).out, "3\n");
 }
 
 #[test]
@@ -430,12 +469,12 @@ fn a_failing_dry_run_reports_the_statement_and_exits_1() {
         "INSERT INTO books (id, title, author_id, price) VALUES (9, 'Anonymous', NULL, 1.0)",
     );
     let before = std::fs::read(&db).unwrap();
-    let output = setup.migrate(&db, &["verify"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
+    let Ran { out, err } = run(&mut setup.migrate(&db, &["verify"]), 1);
+    assert_eq!(out, "", "no line claims a migration passed");
     assert!(
-        err.contains("migration 4 (0004_books_price_in_cents.sql) failed at statement 2 (line 12)")
-            && err.contains("NOT NULL constraint failed"),
+        err.starts_with(
+            "error: migration 4 (0004_books_price_in_cents.sql) failed at statement 2 (line 12)"
+        ) && err.contains("NOT NULL constraint failed"),
         "{err}"
     );
     assert_eq!(std::fs::read(&db).unwrap(), before);
@@ -447,12 +486,15 @@ fn rollback_and_reapply_ends_where_a_straight_apply_does() {
     let straight = setup.db_at("straight.db", 7);
     let db = setup.db_at("shop.db", 7);
 
-    let output = setup
-        .migrate(&db, &["rollback", "--to", "1", "--yes"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = run(
+        &mut setup.migrate(&db, &["rollback", "--to", "1", "--yes"]),
+        0,
+    )
+    .out;
+    assert!(
+        out.ends_with("rolled back 6 migrations; the database is at version 1\n"),
+        "{out}"
+    );
     let rolled: Vec<&str> = out
         .lines()
         .filter(|l| l.contains("rolled back 0"))
@@ -463,29 +505,57 @@ fn rollback_and_reapply_ends_where_a_straight_apply_does() {
         rolled[5].contains("0002_create_customers_and_orders.down.sql"),
         "{out}"
     );
-    setup
-        .migrate(&db, &["version"])
-        .assert()
-        .success()
-        .stdout("1\n");
+    assert_eq!(run(&mut setup.migrate(&db, &["version"]), 0).out, "1\n");
     let journal: String = Connection::open(&db)
         .unwrap()
         .query_row("PRAGMA journal_mode", [], |row| row.get(0))
         .unwrap();
     assert_eq!(journal, "delete");
-    setup.migrate(&db, &["check"]).assert().code(2);
+    let check = run(&mut setup.migrate(&db, &["check"]), 2);
+    assert_eq!(
+        check.out,
+        "6 migrations pending (database at version 1 of 7)\n"
+    );
+    assert_eq!(check.err, "");
 
-    setup.migrate(&db, &["apply"]).assert().success();
-    setup.migrate(&db, &["check"]).assert().code(0);
+    let apply_all = |from: i64| {
+        let out = run(&mut setup.migrate(&db, &["apply"]), 0).out;
+        let pending = 7 - from;
+        assert_eq!(
+            out.matches("    applied 0").count(),
+            pending as usize,
+            "{out}"
+        );
+        assert!(
+            out.ends_with(&format!(
+                "applied {pending} migrations; the database is at version 7 of 7\n"
+            )),
+            "{out}"
+        );
+    };
+    apply_all(1);
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["check"]), 0).out,
+        "up to date at version 7\n"
+    );
     assert_eq!(dump(&db), dump(&straight));
 
     // All the way down, and up again.
-    setup
-        .migrate(&db, &["rollback", "--to", "0", "--yes", "--json"])
-        .assert()
-        .success();
+    let value = run(
+        &mut setup.migrate(&db, &["rollback", "--to", "0", "--yes", "--json"]),
+        0,
+    )
+    .json();
+    assert_eq!(value["current_version"], 0);
+    let versions: Vec<i64> = value["rolled_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [7, 6, 5, 4, 3, 2, 1], "{value}");
     assert!(dump(&db).is_empty(), "{:?}", dump(&db));
-    setup.migrate(&db, &["apply"]).assert().success();
+    apply_all(0);
     assert_eq!(dump(&db), dump(&straight));
 }
 
@@ -505,40 +575,50 @@ fn baseline_adopts_a_database_created_by_plain_sql() {
             .unwrap();
     }
     drop(conn);
-    setup.migrate(&db, &["check"]).assert().code(2);
+    let check = run(&mut setup.migrate(&db, &["check"]), 2);
+    assert_eq!(
+        check.out,
+        "7 migrations pending (database at version 0 of 7)\n"
+    );
 
-    let output = setup
-        .migrate(&db, &["baseline", "3", "--yes"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("recorded versions 1 to 3 as applied"));
-    let output = setup.migrate(&db, &["status", "--json"]).output().unwrap();
-    let value = json(&output);
+    let out = run(&mut setup.migrate(&db, &["baseline", "3", "--yes"]), 0).out;
+    assert!(out.contains("recorded versions 1 to 3 as applied"), "{out}");
+    let value = run(&mut setup.migrate(&db, &["status", "--json"]), 0).json();
     assert_eq!(value["current_version"], 3);
     assert_eq!(value["counts"]["applied"], 3);
     assert_eq!(value["counts"]["pending"], 4);
 
-    setup.migrate(&db, &["apply"]).assert().success();
-    setup.migrate(&db, &["check"]).assert().code(0);
+    let out = run(&mut setup.migrate(&db, &["apply"]), 0).out;
+    assert!(
+        out.starts_with("    applied 0004_books_price_in_cents.sql")
+            && out.ends_with("applied 4 migrations; the database is at version 7 of 7\n"),
+        "{out}"
+    );
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["check"]), 0).out,
+        "up to date at version 7\n"
+    );
     assert_eq!(dump(&db), dump(&straight));
 
     // Once migrations are recorded, baseline refuses.
     let before = std::fs::read(&db).unwrap();
-    let output = setup
-        .migrate(&db, &["baseline", "2", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("already records applied migrations"));
+    let ran = run(&mut setup.migrate(&db, &["baseline", "2", "--yes"]), 1);
+    assert_eq!(ran.out, "");
+    assert_eq!(
+        ran.err,
+        "error: cannot baseline: the database already records applied migrations (up to version 7)\n"
+    );
     assert_eq!(std::fs::read(&db).unwrap(), before);
 
     // A missing database is not created by a write command that needs one.
     let missing = setup.path("missing.db");
-    setup
-        .migrate(&missing, &["baseline", "2", "--yes"])
-        .assert()
-        .failure();
+    let ran = run(&mut setup.migrate(&missing, &["baseline", "2", "--yes"]), 1);
+    assert_eq!(ran.out, "");
+    assert!(
+        ran.err.starts_with("error: ") && ran.err.ends_with("missing.db`: no such database file\n"),
+        "{}",
+        ran.err
+    );
     assert!(!missing.exists());
 }
 
@@ -553,17 +633,16 @@ fn backup_then_restore_gives_back_the_original_contents() {
     let original = dump_all(&db);
 
     let backup = setup.path("before-4.db");
-    let output = setup
-        .migrate(
+    let out = run(
+        &mut setup.migrate(
             &db,
             &["apply", "--backup", backup.to_str().unwrap(), "--yes"],
-        )
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+        ),
+        0,
+    )
+    .out;
     // The backup's line first, as the backup came first; then one line per migration, each
     // with its duration in whole milliseconds (`<1 ms` below one), as `status` shows it.
-    let out = stdout(&output);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("backup written to "), "{out}");
     assert!(
@@ -582,24 +661,30 @@ fn backup_then_restore_gives_back_the_original_contents() {
     assert_ne!(dump_all(&db), original);
     execute(&db, "DELETE FROM reviews; DELETE FROM orders;");
 
-    let output = setup
-        .migrate(&db, &["restore", backup.to_str().unwrap(), "--yes"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("the database is at version 3"));
+    let out = run(
+        &mut setup.migrate(&db, &["restore", backup.to_str().unwrap(), "--yes"]),
+        0,
+    )
+    .out;
+    assert!(
+        out.starts_with("restored ") && out.ends_with("; the database is at version 3\n"),
+        "{out}"
+    );
     assert_eq!(dump_all(&db), original);
-    setup
-        .migrate(&db, &["version"])
-        .assert()
-        .success()
-        .stdout("3\n");
+    assert_eq!(run(&mut setup.migrate(&db, &["version"]), 0).out, "3\n");
 
     // `--backup` without a path writes beside the database.
-    setup
-        .migrate(&db, &["apply", "--target", "4", "--backup"])
-        .assert()
-        .success();
+    let out = run(
+        &mut setup.migrate(&db, &["apply", "--target", "4", "--backup"]),
+        0,
+    )
+    .out;
+    assert!(
+        out.starts_with("backup written to ")
+            && out.contains("shop.db.before-v3-")
+            && out.ends_with("applied 1 migration; the database is at version 4 of 7\n"),
+        "{out}"
+    );
     let beside: Vec<String> = std::fs::read_dir(setup.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -610,10 +695,9 @@ fn backup_then_restore_gives_back_the_original_contents() {
 
     // A missing backup file is an error that changes nothing.
     let before = std::fs::read(&db).unwrap();
-    setup
-        .migrate(&db, &["restore", "nope.db", "--yes"])
-        .assert()
-        .failure();
+    let ran = run(&mut setup.migrate(&db, &["restore", "nope.db", "--yes"]), 1);
+    assert_eq!(ran.out, "");
+    assert_eq!(ran.err, "error: `nope.db`: no such backup file\n");
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
 
@@ -626,18 +710,25 @@ fn apply_allows_holes_and_unknown_versions_only_when_asked() {
         &db,
         "DELETE FROM schema_migrations WHERE version = 3; DROP INDEX orders_by_customer;",
     );
-    let output = setup.migrate(&db, &["apply", "--yes"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let ran = run(&mut setup.migrate(&db, &["apply", "--yes"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains("(`apply --allow-holes`)"),
+        ran.err
+            .starts_with("error: applied migrations have holes: migration 3 ")
+            && ran.err.contains("(`apply --allow-holes`)"),
         "{}",
-        stderr(&output)
+        ran.err
     );
-    let output = setup
-        .migrate(&db, &["apply", "--yes", "--allow-holes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = run(
+        &mut setup.migrate(&db, &["apply", "--yes", "--allow-holes"]),
+        0,
+    )
+    .out;
+    assert!(
+        out.starts_with("    applied 0003_index_orders_by_customer.sql (")
+            && out.ends_with("applied 1 migration; the database is at version 7 of 7\n"),
+        "{out}"
+    );
     let recorded: i64 = Connection::open(&db)
         .unwrap()
         .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
@@ -651,18 +742,23 @@ fn apply_allows_holes_and_unknown_versions_only_when_asked() {
         "INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_time_ms, \
          history_checksum) VALUES (99, 'future', 'sha256:00', '2026-01-01T00:00:00.000Z', 0, 'x')",
     );
-    let output = setup.migrate(&db, &["apply", "--yes"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let ran = run(&mut setup.migrate(&db, &["apply", "--yes"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains("(`apply --allow-unknown`)"),
+        ran.err.starts_with("error: ")
+            && ran.err.contains("migration 99 (future)")
+            && ran.err.contains("(`apply --allow-unknown`)"),
         "{}",
-        stderr(&output)
+        ran.err
     );
-    let output = setup
-        .migrate(&db, &["apply", "--yes", "--allow-unknown"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let ran = run(
+        &mut setup.migrate(&db, &["apply", "--yes", "--allow-unknown"]),
+        0,
+    );
+    assert_eq!(
+        ran.out,
+        "nothing to apply: the database is at version 99 of 7\n"
+    );
 }
 
 #[test]
@@ -671,12 +767,11 @@ fn json_failures_print_one_error_document() {
     let db = setup.db_at("failing.db", 7);
     // Migration 3 is recorded as not applied, but its index is there: applying it fails.
     execute(&db, "DELETE FROM schema_migrations WHERE version = 3");
-    let output = setup
-        .migrate(&db, &["--json", "apply", "--yes", "--allow-holes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let document = json(&output);
+    let ran = run(
+        &mut setup.migrate(&db, &["--json", "apply", "--yes", "--allow-holes"]),
+        1,
+    );
+    let document = ran.json();
     assert_eq!(document["error"], "migration_failed", "{document}");
     assert_eq!(document["version"], 3);
     assert_eq!(document["file"], "0003_index_orders_by_customer.sql");
@@ -693,20 +788,21 @@ fn json_failures_print_one_error_document() {
         "{document}"
     );
     assert!(
-        stderr(&output).starts_with("error: "),
+        ran.err
+            .starts_with("error: migration 3 (0003_index_orders_by_customer.sql) failed"),
         "{}",
-        stderr(&output)
+        ran.err
     );
 
     // A failure of the command line itself.
-    let output = setup
-        .migrate(&db, &["--json", "restore", "no-such.backup", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let document = json(&output);
+    let ran = run(
+        &mut setup.migrate(&db, &["--json", "restore", "no-such.backup", "--yes"]),
+        1,
+    );
+    let document = ran.json();
     assert_eq!(document["error"], "no_such_backup", "{document}");
     assert_eq!(document["message"], "`no-such.backup`: no such backup file");
+    assert_eq!(ran.err, "error: `no-such.backup`: no such backup file\n");
 }
 
 #[test]
@@ -717,31 +813,43 @@ fn repair_accepts_an_edited_migration() {
         &db,
         "UPDATE schema_migrations SET checksum = 'sha256:00' WHERE version = 3",
     );
-    setup.migrate(&db, &["check"]).assert().code(1);
-    let output = setup.migrate(&db, &["apply"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let ran = run(&mut setup.migrate(&db, &["check"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains(
-            "(0003_index_orders_by_customer.sql) was edited after it was applied (applied sha256:00,"
-        ) && stderr(&output).contains("accept it with `repair`"),
+        ran.err
+            .starts_with("error: applied migration 3 (`0003_index_orders_by_customer.sql`)"),
         "{}",
-        stderr(&output)
+        ran.err
+    );
+    let ran = run(&mut setup.migrate(&db, &["apply"]), 1);
+    assert_eq!(ran.out, "");
+    assert!(
+        ran.err.contains(
+            "(0003_index_orders_by_customer.sql) was edited after it was applied (applied sha256:00,"
+        ) && ran.err.contains("accept it with `repair`"),
+        "{}",
+        ran.err
     );
 
-    let output = setup.migrate(&db, &["repair", "--yes"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("0003_index_orders_by_customer.sql: accepted sha256:"));
-    setup.migrate(&db, &["check"]).assert().code(0);
-    let output = setup.migrate(&db, &["history", "--json"]).output().unwrap();
-    let value = json(&output);
+    let out = run(&mut setup.migrate(&db, &["repair", "--yes"]), 0).out;
+    assert!(
+        out.starts_with("   repaired 0003_index_orders_by_customer.sql: accepted sha256:")
+            && out.ends_with(" (was sha256:00)\n")
+            && out.lines().count() == 1,
+        "{out}"
+    );
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["check"]), 0).out,
+        "up to date at version 7\n"
+    );
+    let value = run(&mut setup.migrate(&db, &["history", "--json"]), 0).json();
     let last = value["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["event"], "repaired");
     assert_eq!(last["version"], 3);
-    setup
-        .migrate(&db, &["repair", "--yes"])
-        .assert()
-        .success()
-        .stdout("nothing to repair\n");
+    assert_eq!(
+        run(&mut setup.migrate(&db, &["repair", "--yes"]), 0).out,
+        "nothing to repair\n"
+    );
 }
 
 #[test]
@@ -765,39 +873,67 @@ fn new_creates_the_next_numbered_files() {
             .arg(&dir);
         command
     };
-    let output = new(&["add_prices", "--down"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let created = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter_map(|l| l.trim_start().strip_prefix("created "))
+            .map(|path| {
+                Path::new(path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    let out = run(&mut new(&["add_prices", "--down"]), 0).out;
+    assert_eq!(
+        created(&out),
+        ["0003_add_prices.sql", "0003_add_prices.down.sql"],
+        "{out}"
+    );
     assert!(dir.join("0003_add_prices.sql").is_file());
     assert!(dir.join("0003_add_prices.down.sql").is_file());
-    new(&["more-prices", "--json"]).assert().success();
+    let value = run(&mut new(&["more-prices", "--json"]), 0).json();
+    assert_eq!(value["version"], 4, "{value}");
+    let files = value["created"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{value}");
+    assert!(
+        files[0].as_str().unwrap().ends_with("0004_more-prices.sql"),
+        "{value}"
+    );
     assert!(dir.join("0004_more-prices.sql").is_file());
     assert!(!dir.join("0004_more-prices.down.sql").exists());
     // Spaces become underscores, and the output says so.
-    let output = new(&["add due dates"]).output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let out = run(&mut new(&["add due dates"]), 0).out;
     assert!(dir.join("0005_add_due_dates.sql").is_file());
     assert!(
-        stdout(&output).contains("description `add due dates` written as `add_due_dates`"),
-        "{}",
-        stdout(&output)
+        out.starts_with("description `add due dates` written as `add_due_dates`\n"),
+        "{out}"
     );
+    assert_eq!(created(&out), ["0005_add_due_dates.sql"], "{out}");
 
     // The width of the existing files is kept; an empty directory starts at 0001.
     let narrow = setup.path("narrow");
     std::fs::create_dir(&narrow).unwrap();
     std::fs::write(narrow.join("9_nine.sql"), "SELECT 1;").unwrap();
-    demo(setup.dir.path())
-        .args(["migrate", "new", "ten", "--dir"])
-        .arg(&narrow)
-        .assert()
-        .success();
+    let out = run(
+        demo(setup.dir.path())
+            .args(["migrate", "new", "ten", "--dir"])
+            .arg(&narrow),
+        0,
+    )
+    .out;
+    assert_eq!(created(&out), ["10_ten.sql"], "{out}");
     assert!(narrow.join("10_ten.sql").is_file());
     let fresh = setup.path("fresh");
-    demo(setup.dir.path())
-        .args(["migrate", "new", "start", "--dir"])
-        .arg(&fresh)
-        .assert()
-        .success();
+    let out = run(
+        demo(setup.dir.path())
+            .args(["migrate", "new", "start", "--dir"])
+            .arg(&fresh),
+        0,
+    )
+    .out;
+    assert_eq!(created(&out), ["0001_start.sql"], "{out}");
     assert!(fresh.join("0001_start.sql").is_file());
 
     // Descriptions outside the grammar are refused, with a suggestion when one can be made,
@@ -808,15 +944,14 @@ fn new_creates_the_next_numbered_files() {
         ("naïve", Some("na_ve")),
         ("drop;table", Some("drop_table")),
     ] {
-        let output = new(&[bad]).output().unwrap();
-        assert_eq!(output.status.code(), Some(1), "{bad:?}");
-        assert!(stderr(&output).contains("invalid description"), "{bad:?}");
+        let Ran { out, err } = run(&mut new(&[bad]), 1);
+        assert_eq!(out, "", "{bad:?}");
+        assert!(
+            err.starts_with("error: ") && err.contains("invalid description"),
+            "{bad:?}: {err}"
+        );
         if let Some(suggested) = suggested {
-            assert!(
-                stderr(&output).contains(&format!("; try `{suggested}`")),
-                "{}",
-                stderr(&output)
-            );
+            assert!(err.contains(&format!("; try `{suggested}`")), "{err}");
         }
     }
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before.len());
@@ -825,16 +960,20 @@ fn new_creates_the_next_numbered_files() {
 #[test]
 fn usage_errors_and_missing_database() {
     let setup = Setup::new();
-    let output = demo(setup.dir.path())
-        .args(["migrate", "rollback"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--to"));
-    demo(setup.dir.path())
-        .args(["migrate", "--help"])
-        .assert()
-        .success();
+    let ran = run(demo(setup.dir.path()).args(["migrate", "rollback"]), 2);
+    assert_eq!(ran.out, "");
+    assert!(
+        ran.err.starts_with("error: ") && ran.err.contains("--to") && ran.err.contains("Usage:"),
+        "{}",
+        ran.err
+    );
+    let out = run(demo(setup.dir.path()).args(["migrate", "--help"]), 0).out;
+    assert!(out.contains("Usage: demo migrate"), "{out}");
+    for command in [
+        "status", "apply", "check", "rollback", "baseline", "repair", "new",
+    ] {
+        assert!(out.contains(&format!("\n  {command} ")), "{command}: {out}");
+    }
 }
 
 #[test]
@@ -846,21 +985,32 @@ fn the_subcommands_also_work_without_the_migrate_prefix() {
         command.args(args).arg("--db").arg(&db);
         command
     };
-    top(&["check"]).assert().code(2);
-    top(&["apply", "--yes"]).assert().success();
-    top(&["check"]).assert().code(0);
+    assert_eq!(
+        run(&mut top(&["check"]), 2).out,
+        "7 migrations pending (database at version 0 of 7)\n"
+    );
+    let out = run(&mut top(&["apply", "--yes"]), 0).out;
+    assert!(
+        out.ends_with("applied 7 migrations; the database is at version 7 of 7\n"),
+        "{out}"
+    );
+    assert_eq!(
+        run(&mut top(&["check"]), 0).out,
+        "up to date at version 7\n"
+    );
     // Global flags go before or after the subcommand.
-    let output = top(&["version", "--json"]).output().unwrap();
-    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let json = run(&mut top(&["version", "--json"]), 0).json();
+    assert_eq!(json["current_version"], 7);
     assert_eq!(json["current_version"], json["latest_version"]);
-    let output = demo(setup.dir.path())
-        .arg("--json")
-        .arg("--db")
-        .arg(&db)
-        .arg("version")
-        .output()
-        .unwrap();
-    let again: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let again = run(
+        demo(setup.dir.path())
+            .arg("--json")
+            .arg("--db")
+            .arg(&db)
+            .arg("version"),
+        0,
+    )
+    .json();
     assert_eq!(again, json);
 }
 
@@ -883,18 +1033,18 @@ fn a_closed_standard_output_is_not_a_panic() {
             .stderr(std::process::Stdio::piped())
             .output()
             .unwrap();
+        // Its standard output is the closed pipe, so what is left to check is that it says
+        // nothing on standard error (no panic, no error) and exits 0.
         let stderr = stderr(&output);
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
     }
 }
 
 #[test]
 fn schema_prints_the_snapshot_without_a_database() {
     let setup = Setup::new();
-    let output = demo(setup.dir.path()).arg("schema").output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let printed = stdout(&output);
+    let printed = run(demo(setup.dir.path()).arg("schema"), 0).out;
     // No database was needed, and none was created (not even the demo's default `demo.db`).
     let left: Vec<_> = std::fs::read_dir(setup.dir.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
@@ -932,12 +1082,11 @@ fn schema_prints_the_snapshot_without_a_database() {
 #[test]
 fn schema_at_an_earlier_version() {
     let setup = Setup::new();
-    let output = demo(setup.dir.path())
-        .args(["migrate", "schema", "--at", "2"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let printed = stdout(&output);
+    let printed = run(
+        demo(setup.dir.path()).args(["migrate", "schema", "--at", "2"]),
+        0,
+    )
+    .out;
     let header: Vec<&str> = printed
         .lines()
         .take_while(|l| l.starts_with("-- "))
@@ -947,14 +1096,11 @@ fn schema_at_an_earlier_version() {
     assert!(printed.contains("price REAL NOT NULL"), "{printed}");
     assert!(!printed.contains("reviews"), "{printed}");
 
-    let output = demo(setup.dir.path())
-        .args(["schema", "--at", "9"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let ran = run(demo(setup.dir.path()).args(["schema", "--at", "9"]), 1);
+    assert_eq!(ran.out, "");
     assert!(
-        stderr(&output).contains("version 9 is not valid here"),
+        ran.err.starts_with("error: version 9 is not valid here"),
         "{}",
-        stderr(&output)
+        ran.err
     );
 }

@@ -348,6 +348,7 @@ fn cli_json(db: &std::path::Path, command: &str) -> Value {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -989,6 +990,10 @@ fn demo_serve_refuses_a_short_token() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "refused before serving: {output:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim_end(),
@@ -1007,6 +1012,10 @@ fn demo_serve_refuses_a_short_token() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "refused before serving: {output:?}"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.starts_with(

@@ -52,14 +52,15 @@ fn answering(mut command: Command, answer: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Runs with standard output on a terminal; returns what the terminal showed.
+/// Runs with standard output on a terminal; returns what the terminal showed, after checking
+/// that the command succeeded and wrote nothing on standard error.
 fn on_terminal(mut command: Command) -> String {
     let (mut controller, device) = pty();
     command
         .stdin(Stdio::null())
         .stdout(Stdio::from(device))
-        .stderr(Stdio::inherit());
-    let mut child = command.spawn().unwrap();
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
     drop(command);
     let mut shown = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -71,7 +72,9 @@ fn on_terminal(mut command: Command) -> String {
             Err(_) => break,
         }
     }
-    assert!(child.wait().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
     String::from_utf8(shown).unwrap()
 }
 
@@ -79,19 +82,42 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `command` without a terminal (standard input closed) and asserts that it succeeded
+/// with nothing on standard error; returns its standard output.
+#[track_caller]
+fn succeeds(mut command: Command) -> String {
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    stdout(&output)
+}
+
+/// The answer of `version`, checked to be a lone number.
 fn version(dir: &Path) -> String {
-    let output = demo(dir, &["version"]).output().unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    let out = succeeds(demo(dir, &["version"]));
+    let version = out.strip_suffix('\n').unwrap_or_else(|| panic!("{out:?}"));
+    assert!(version.parse::<i64>().is_ok(), "{out:?}");
+    version.to_owned()
+}
+
+/// The last line of `out`, the summary of `apply` and `rollback`.
+fn summary(out: &str) -> &str {
+    out.lines().last().unwrap_or_default()
 }
 
 #[test]
 fn apply_asks_for_confirmation_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let status = demo(dir.path(), &["apply", "--target", "3"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(status.status.success());
+    let out = succeeds(demo(dir.path(), &["apply", "--target", "3"]));
+    assert_eq!(
+        summary(&out),
+        "applied 3 migrations; the database is at version 3 of 7",
+        "{out}"
+    );
     let before = std::fs::read(dir.path().join("shop.db")).unwrap();
 
     let output = answering(demo(dir.path(), &["apply"]), "n\n");
@@ -99,49 +125,79 @@ fn apply_asks_for_confirmation_on_a_terminal() {
     let err = stderr(&output);
     assert!(err.contains("apply 4 migrations to"), "{err}");
     assert!(err.contains("[y/N]") && err.contains("aborted"), "{err}");
+    assert_eq!(stdout(&output), "", "nothing applied, nothing reported");
     assert_eq!(std::fs::read(dir.path().join("shop.db")).unwrap(), before);
 
     let output = answering(demo(dir.path(), &["apply", "--target", "5"]), "y\n");
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("apply 2 migrations to") && err.contains("[y/N]") && !err.contains("aborted"),
+        "{err}"
+    );
+    let out = stdout(&output);
+    assert_eq!(
+        summary(&out),
+        "applied 2 migrations; the database is at version 5 of 7",
+        "{out}"
+    );
     assert_eq!(version(dir.path()), "5");
 
     // --yes skips the question.
     let output = answering(demo(dir.path(), &["apply", "--yes"]), "");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(!stderr(&output).contains("[y/N]"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "", "no question");
+    let out = stdout(&output);
+    assert_eq!(
+        summary(&out),
+        "applied 2 migrations; the database is at version 7 of 7",
+        "{out}"
+    );
     assert_eq!(version(dir.path()), "7");
 }
 
 #[test]
 fn rollback_asks_on_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        demo(dir.path(), &["apply"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-            .status
-            .success()
+    let out = succeeds(demo(dir.path(), &["apply"]));
+    assert_eq!(
+        summary(&out),
+        "applied 7 migrations; the database is at version 7 of 7",
+        "{out}"
     );
     let output = answering(demo(dir.path(), &["rollback", "--to", "4"]), "no\n");
     assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("roll back") && err.contains("aborted"),
+        "{err}"
+    );
+    assert_eq!(stdout(&output), "");
     assert_eq!(version(dir.path()), "7");
     let output = answering(demo(dir.path(), &["rollback", "--to", "4"]), "yes\n");
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("roll back"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("roll back") && !err.contains("aborted"),
+        "{err}"
+    );
+    let out = stdout(&output);
+    assert_eq!(
+        summary(&out),
+        "rolled back 3 migrations; the database is at version 4",
+        "{out}"
+    );
     assert_eq!(version(dir.path()), "4");
 }
 
 #[test]
 fn colors_only_on_a_terminal_and_never_with_no_color() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(
-        demo(dir.path(), &["apply", "--target", "2"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-            .status
-            .success()
+    let out = succeeds(demo(dir.path(), &["apply", "--target", "2"]));
+    assert_eq!(
+        summary(&out),
+        "applied 2 migrations; the database is at version 2 of 7",
+        "{out}"
     );
     let shown = on_terminal(demo(dir.path(), &["status"]));
     assert!(shown.contains("\x1b[32mapplied"), "{shown:?}");
@@ -155,8 +211,11 @@ fn colors_only_on_a_terminal_and_never_with_no_color() {
         "{shown:?}"
     );
 
-    let piped = demo(dir.path(), &["status"]).output().unwrap();
-    assert!(!piped.stdout.contains(&0x1b));
+    let piped = succeeds(demo(dir.path(), &["status"]));
+    assert!(
+        piped.contains("version 2 of 7 (2 applied, 5 pending)") && !piped.contains('\x1b'),
+        "{piped:?}"
+    );
 }
 
 #[test]
@@ -207,8 +266,16 @@ fn a_fleet_draws_a_progress_bar_on_a_terminal_and_plain_lines_otherwise() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let out = String::from_utf8(output.stdout.clone()).unwrap();
+    // bad.db still fails.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let out = stdout(&output);
     assert_eq!(out.matches("    applied ").count(), 5, "{out}");
     assert_eq!(out.matches(" up to date ").count(), 5, "{out}");
-    assert!(!stderr(&output).contains('\r'));
+    assert!(
+        out.contains("11 databases") && out.contains("1 failed"),
+        "{out}"
+    );
+    assert!(out.contains("bad.db` is not an SQLite database"), "{out}");
+    // Without a terminal the lines are the whole report: no progress bar on stderr.
+    assert_eq!(stderr(&output), "");
 }

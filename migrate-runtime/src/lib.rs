@@ -24,6 +24,8 @@
 //! - [`Migrations::status`], [`Migrations::history`], [`Migrations::rollback_to`],
 //!   [`Migrations::baseline`] and [`Migrations::repair`] are the operator's tools, and the
 //!   `cli` feature mounts all of them as subcommands of the application's own binary.
+//! - [`Migrations::test_database`] and [`Migrations::test_database_at`] give each test its
+//!   own in-memory database, copied from one the set was applied to once per process.
 //!
 //! The library never prints; it logs through the [`log`](https://docs.rs/log) facade.
 
@@ -49,6 +51,7 @@ mod json;
 mod migrations;
 mod ops;
 mod run;
+mod testing;
 mod tracking;
 
 pub use migrate_rules::{Checksum, Problem, Problems};

@@ -206,6 +206,12 @@ impl Migrations {
         }
     }
 
+    /// The packed file names of the set, one string: with the history checksum, what tells
+    /// two sets apart in the test database templates (`crate::testing`).
+    pub(crate) fn packed_names(&self) -> &str {
+        &self.names
+    }
+
     /// The history checksum of the whole set: one value that stands for every migration's
     /// checksum in order. The up-to-date check compares it with the database's.
     pub fn history_checksum(&self) -> Checksum {

@@ -13,7 +13,8 @@
 //! crates), `one-time` (clean builds of migrate-macros with and without `verify`), `fleet`
 //! (issue 11: 1000 databases x 20 migrations at 1, 2 and 4 threads, the up-to-date check of
 //! 10,000 databases, peak memory at 1,000 and 10,000 databases; its own table, after the
-//! main one). `MIGRATE_BENCH_FLEET_ROUNDS` (default 3) and `MIGRATE_BENCH_FLEET_SIZES`
+//! main one), `test-database` (issue 12: `Migrations::test_database()` per call against a
+//! fresh apply to `:memory:`, at the runtime sizes; its own table, after the main one). `MIGRATE_BENCH_FLEET_ROUNDS` (default 3) and `MIGRATE_BENCH_FLEET_SIZES`
 //! (default `1000,10000`: the apply fleet and the check fleet) scale it down.
 
 use std::fmt::Write as _;
@@ -46,6 +47,7 @@ fn main() {
     let group = |name: &str| groups.as_ref().is_none_or(|g| g.iter().any(|g| g == name));
 
     let mut table = Table::default();
+    let mut test_databases = Table::default();
     for &n in &sizes {
         if group("runtime") {
             eprintln!("[{}] runtime, N = {n}", clock());
@@ -58,6 +60,10 @@ fn main() {
         if group("verify") {
             eprintln!("[{}] expansion with verify, N = {n}", clock());
             measure_verify(n, &mut table);
+        }
+        if group("test-database") {
+            eprintln!("[{}] test databases, N = {n}", clock());
+            measure_test_databases(n, &mut test_databases);
         }
     }
     if !skip_builds && (group("builds") || group("one-time")) {
@@ -83,6 +89,9 @@ fn main() {
     }
     if !table.values.is_empty() {
         print!("{}", table.render(&sizes, &build_sizes));
+    }
+    if !test_databases.values.is_empty() {
+        print!("\n{}", test_databases.render_test_databases(&sizes));
     }
     if group("fleet") {
         eprintln!("[{}] fleets", clock());
@@ -495,6 +504,57 @@ fn measure_runtime(n: usize, table: &mut Table) {
     }
     table.set("expand", n, median(&mut expand));
     table.set("sql_bytes", n, f.sql_bytes as f64);
+}
+
+/// Calls of `Migrations::test_database()` timed per round, after the template is built.
+const TEST_DATABASE_CALLS: usize = 20;
+
+/// Issue 12: `Migrations::test_database()` per call (the template built beforehand, once,
+/// and timed apart) against the runtime applying the set to a new `:memory:` database. Each
+/// round runs one fresh apply and [`TEST_DATABASE_CALLS`] calls of each test-database variant,
+/// in a new random order, so that all see the same machine load.
+fn measure_test_databases(n: usize, table: &mut Table) {
+    let f = Fixture::new(n);
+    // The first call of the process: the set applied to the template, then one copy.
+    let first = time_with(|| (), |()| migrate_bench::test_database(&f.migrations));
+    table.set("testdb_first", n, first);
+    let rounds = apply_rounds(n).max(3);
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    let variants: [&dyn Fn() -> Vec<f64>; 3] = [
+        &|| {
+            vec![time_with(migrate_bench::open_memory, |mut conn| {
+                assert_eq!(migrate_bench::apply(&f.migrations, &mut conn), n);
+                conn
+            })]
+        },
+        &|| {
+            (0..TEST_DATABASE_CALLS)
+                .map(|_| time_with(|| (), |()| migrate_bench::test_database(&f.migrations)))
+                .collect()
+        },
+        &|| {
+            (0..TEST_DATABASE_CALLS)
+                .map(|_| {
+                    time_with(
+                        || (),
+                        |()| migrate_bench::test_database_first_query(&f.migrations),
+                    )
+                })
+                .collect()
+        },
+    ];
+    let mut rng = Shuffle(0x94D0_49BB_1331_11EB ^ n as u64);
+    for _ in 0..rounds {
+        for k in rng.order(variants.len()) {
+            samples[k].extend(variants[k]());
+        }
+    }
+    for (key, samples) in ["testdb_apply_mem", "testdb_call", "testdb_call_query"]
+        .iter()
+        .zip(samples.iter_mut())
+    {
+        table.set(key, n, median(samples));
+    }
 }
 
 /// Issue 14: the expansion with `verify` against its floor, plain rusqlite applying the same
@@ -1259,6 +1319,74 @@ impl Table {
             ))
         );
         out.push_str(&self.render_verify(&cols));
+        out
+    }
+
+    /// The test-database table (issue 12), its columns the runtime sizes.
+    fn render_test_databases(&self, cols: &[usize]) -> String {
+        let value = |key: &'static str, scale: f64| -> Cell<'_> {
+            Box::new(move |n| self.get(key, n).map(|v| v * scale))
+        };
+        let ratio = |a: &'static str, b: &'static str| -> Cell<'_> {
+            Box::new(move |n| Some(self.get(a, n)? / self.get(b, n)?))
+        };
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "fresh apply: `Migrations::run` on a new `:memory:` database",
+                "ms",
+                value("testdb_apply_mem", 1e3),
+                "",
+                3,
+            ),
+            (
+                "first `test_database()` of the process (applies the set to the template, then copies)",
+                "ms",
+                value("testdb_first", 1e3),
+                "",
+                3,
+            ),
+            (
+                "`test_database()` per call (a copy of the template)",
+                "ms",
+                value("testdb_call", 1e3),
+                "",
+                3,
+            ),
+            (
+                "**ratio** `test_database()` per call / fresh apply",
+                "x",
+                ratio("testdb_call", "testdb_apply_mem"),
+                "≤ 0.05 at N = 1000",
+                4,
+            ),
+            (
+                "`test_database()` and the first query of a table (reads the copied schema)",
+                "ms",
+                value("testdb_call_query", 1e3),
+                "",
+                3,
+            ),
+            (
+                "ratio `test_database()` with the first query / fresh apply",
+                "x",
+                ratio("testdb_call_query", "testdb_apply_mem"),
+                "",
+                4,
+            ),
+        ];
+        let mut out = format!(
+            "### Test databases (issue 12): medians, {TEST_DATABASE_CALLS} calls per round\n\n"
+        );
+        let _ = write!(out, "| measure | unit |");
+        for n in cols {
+            let _ = write!(out, " N = {n} |");
+        }
+        let _ = write!(out, " target |\n|---|---|");
+        for _ in cols {
+            out.push_str("---:|");
+        }
+        out.push_str("---|\n");
+        write_rows(&mut out, cols, &rows);
         out
     }
 

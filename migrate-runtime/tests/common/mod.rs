@@ -91,3 +91,15 @@ pub fn logs_of<T>(f: impl FnOnce() -> T) -> (T, Vec<Record>) {
         .collect();
     (value, records)
 }
+
+/// Every record logged so far by any thread of the test binary, for code that logs from
+/// threads it spawns; callers filter by what identifies their own records.
+pub fn all_logs() -> Vec<Record> {
+    capture()
+        .records
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(_, record)| record.clone())
+        .collect()
+}
