@@ -65,6 +65,7 @@
 //! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
 //! | `verify` | dry run of everything pending: runs it and rolls back; the file is unchanged |
 //! | `schema [--at N]` | prints the schema the embedded set builds (or builds at version N), byte for byte the `schema = "..."` snapshot file; needs no database; exit 1 when a migration fails verification |
+//! | `import --from sqlx\|diesel\|refinery\|prisma SOURCE [--to DIR] [--dry-run]` | another tool's migrations as numbered files with `IMPORTED.toml` (see [`crate::import`]); `--to` defaults to the embedded set's directory, which must then be empty; exit 1 when any source migration is refused (each listed with its rule), nothing written; needs no database |
 //!
 //! Global options: `--db PATH` (or the environment variable `MIGRATE_DB`), `--json`,
 //! `--quiet` (`-q`: nothing but errors and the answer of `version`; `check` still sets its
