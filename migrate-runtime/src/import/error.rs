@@ -106,6 +106,23 @@ impl fmt::Display for ImportProblem {
 }
 
 /// Why an import failed or was refused.
+///
+/// ```
+/// use migrate_runtime::import::{ImportError, ImportPlan, Rule, SourceTool};
+///
+/// let source = tempfile::tempdir()?;
+/// std::fs::write(source.path().join("20240101000000_todo.sql"), "-- later\n")?;
+/// let plan = ImportPlan::new(SourceTool::Sqlx, source.path())?;
+/// let target = tempfile::tempdir()?;
+/// match plan.write(&target.path().join("migrations")) {
+///     Err(ImportError::Refused { problems }) => {
+///         assert_eq!(problems[0].source_path, "20240101000000_todo.sql");
+///         assert_eq!(problems[0].rule, Rule::NoStatements);
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ImportError {

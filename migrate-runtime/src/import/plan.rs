@@ -15,6 +15,18 @@ use super::source::{self, SourceFile, SourceMigration};
 use super::transform;
 
 /// One file an import writes.
+///
+/// ```
+/// use migrate_runtime::import::{ImportPlan, SourceTool};
+///
+/// let source = tempfile::tempdir()?;
+/// std::fs::write(source.path().join("V1__create_users.sql"), "CREATE TABLE users (id);\n")?;
+/// let plan = ImportPlan::new(SourceTool::Refinery, source.path())?;
+/// let file = &plan.files()[0];
+/// assert_eq!((file.name.as_str(), file.source_path.as_str()), ("0001_create_users.sql", "V1__create_users.sql"));
+/// assert_eq!(file.contents, b"CREATE TABLE users (id);\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// Its name in the target directory, e.g. `0001_create_users.sql`.
@@ -26,6 +38,31 @@ pub struct PlannedFile {
 }
 
 /// What `import --from <tool>` would do with a source directory: see [`ImportPlan::new`].
+///
+/// A Prisma table rebuild loses its `PRAGMA foreign_keys` lines, and says so:
+///
+/// ```
+/// use migrate_runtime::import::{ImportPlan, SourceTool};
+///
+/// let source = tempfile::tempdir()?;
+/// for (dir, sql) in [
+///     ("20240101000000_init", "CREATE TABLE \"User\" (id INTEGER PRIMARY KEY);\n"),
+///     ("20240102000000_rebuild", "PRAGMA foreign_keys=OFF;\nCREATE TABLE \"new_User\" (id INTEGER PRIMARY KEY);\nDROP TABLE \"User\";\nALTER TABLE \"new_User\" RENAME TO \"User\";\nPRAGMA foreign_keys=ON;\n"),
+/// ] {
+///     std::fs::create_dir(source.path().join(dir))?;
+///     std::fs::write(source.path().join(dir).join("migration.sql"), sql)?;
+/// }
+/// let plan = ImportPlan::new(SourceTool::Prisma, source.path())?;
+/// assert_eq!(plan.tool(), SourceTool::Prisma);
+/// assert_eq!(plan.source_dir(), source.path());
+/// assert!(plan.problems().is_empty());
+/// assert_eq!(
+///     plan.map().migrations[1].changes,
+///     ["removed line 1: PRAGMA foreign_keys=OFF;", "removed line 5: PRAGMA foreign_keys=ON;"]
+/// );
+/// assert!(!String::from_utf8_lossy(&plan.files()[1].contents).contains("foreign_keys"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
     tool: SourceTool,
@@ -126,13 +163,23 @@ impl ImportPlan {
     fn add(&mut self, version: i64, migration: SourceMigration) {
         let sanitised = sanitise(&migration.name);
         let description = if sanitised.is_empty() {
+            let consequence = match self.tool {
+                SourceTool::Prisma => {
+                    "Prisma records the directory name, so also update `migration_name` in \
+                     `_prisma_migrations` of the databases it migrated"
+                }
+                _ => {
+                    "the tool identifies it by its version, so databases it migrated are not \
+                     affected"
+                }
+            };
             self.problems.push(ImportProblem {
                 source_path: migration.source_path.clone(),
                 rule: Rule::UnmappableName,
-                message: "the name has no description after the version and its `_`: rename \
-                          it `<version>_<description>` (the description is not part of what \
-                          the tool records, so databases it migrated are not affected)"
-                    .to_owned(),
+                message: format!(
+                    "the name has no description after the version and its `_`: rename it \
+                     `<version>_<description>` ({consequence})"
+                ),
             });
             // Checked by the rules all the same, so that one run reports everything.
             "unnamed".to_owned()
@@ -235,11 +282,26 @@ impl ImportPlan {
                 ImportProblem {
                     source_path: source_path.to_owned(),
                     rule,
-                    message: format!("{problem}"),
+                    message: import_advice(problem, rule),
                 }
             })
             .collect();
         self.problems.extend(converted);
+    }
+}
+
+/// The rules' message, with what it means for an import where that differs.
+fn import_advice(problem: &Problem, rule: Rule) -> String {
+    match (problem, rule) {
+        (Problem::NoStatements { file }, Rule::EmptyDown) => format!(
+            "`{file}` is a down file without any SQL statement: delete it if the migration \
+             cannot be undone (a rollback then stops there), or write the SQL that undoes it"
+        ),
+        (Problem::NotInTransaction { what, .. }, _) if what == "PRAGMA foreign_keys" => format!(
+            "{problem}; `import` removes such a line itself when the statement stands alone on \
+             its line"
+        ),
+        _ => problem.to_string(),
     }
 }
 

@@ -15,6 +15,20 @@ impl ImportPlan {
     /// # Errors
     /// [`ImportError::TargetNotEmpty`] when `target` exists and is not an empty directory
     /// (a file counts as not empty), [`ImportError::Read`] when it cannot be listed.
+    ///
+    /// ```
+    /// use migrate_runtime::import::{ImportError, ImportPlan, SourceTool};
+    ///
+    /// let source = tempfile::tempdir()?;
+    /// std::fs::write(source.path().join("V1__init.sql"), "CREATE TABLE t (x);\n")?;
+    /// let plan = ImportPlan::new(SourceTool::Refinery, source.path())?;
+    /// let target = tempfile::tempdir()?;
+    /// plan.check_target(&target.path().join("new"))?; // missing: fine
+    /// plan.check_target(target.path())?; // empty: fine
+    /// std::fs::write(target.path().join("0001_old.sql"), "SELECT 1;")?;
+    /// assert!(matches!(plan.check_target(target.path()), Err(ImportError::TargetNotEmpty { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn check_target(&self, target: &Path) -> Result<(), ImportError> {
         match fs::read_dir(target) {
             Ok(mut entries) => match entries.next() {
