@@ -74,6 +74,10 @@ pub(crate) enum CliError {
         flag: &'static str,
     },
 
+    /// The standalone `migrate` tool's `import` without `--to` or `--migrations`.
+    #[error("no directory to import into: pass --to DIR (or --migrations DIR)")]
+    NoImportTarget,
+
     /// `import` failed or found problems; nothing was written.
     #[error(transparent)]
     Import(#[from] ImportError),
@@ -155,6 +159,7 @@ impl CliError {
             CliError::NoMigrationsDir { .. } => "no_migrations_dir",
             CliError::Import(error) => return ErrorDocument::of_import(error),
             CliError::NoSet(_) => "no_migration_set",
+            CliError::NoImportTarget => "no_migrations_dir",
             CliError::NoDatabases(_) => "no_databases",
             CliError::FleetOptionAlone(_) => "fleet_option_alone",
             CliError::Pattern { .. } => "invalid_pattern",

@@ -83,3 +83,45 @@ pub(crate) fn import(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::Migrations;
+    use crate::cli::args::Command;
+    use crate::cli::commands::execute;
+    use crate::cli::error::CliError;
+    use crate::cli::output::Ui;
+    use crate::import::{ImportError, ImportMap, SourceTool};
+
+    fn prisma_fixture() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/foreign/prisma/migrations")
+    }
+
+    /// Mounted in an application, `--to` defaults to the embedded set's directory, which
+    /// holds that set and so is refused; an explicit `--to` is written.
+    #[test]
+    fn the_mounted_import_writes_into_to_or_refuses_the_set_directory() {
+        let set_dir = tempfile::tempdir().unwrap();
+        std::fs::write(set_dir.path().join("0001_a.sql"), "SELECT 1;").unwrap();
+        let set = Migrations::from_dir(set_dir.path()).unwrap();
+        let ui = Ui::new(true, true);
+        let import = |to: Option<PathBuf>| Command::Import {
+            from: SourceTool::Prisma,
+            source: prisma_fixture(),
+            to,
+            dry_run: false,
+        };
+        let refused = execute(&set, None, import(None), &ui).unwrap_err();
+        assert!(
+            matches!(refused, CliError::Import(ImportError::TargetNotEmpty { ref path }) if path == set_dir.path()),
+            "{refused}"
+        );
+        let target = tempfile::tempdir().unwrap();
+        let to = target.path().join("migrations");
+        execute(&set, None, import(Some(to.clone())), &ui).unwrap();
+        assert_eq!(ImportMap::read(&to).unwrap().migrations.len(), 4);
+    }
+}

@@ -81,10 +81,7 @@ pub(crate) fn import_without_set(
     dry_run: bool,
     ui: &Ui,
 ) -> Result<ExitCode, CliError> {
-    let to = to.or(migrations_dir).ok_or(CliError::NoMigrationsDir {
-        dir: None,
-        flag: "--to (or --migrations)",
-    })?;
+    let to = to.or(migrations_dir).ok_or(CliError::NoImportTarget)?;
     import::import(tool, source, to, dry_run, ui)
 }
 
