@@ -30,6 +30,10 @@ pub(crate) struct ErrorDocument {
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Box<Failure>>,
+    /// `import`: every problem that refused it.
+    #[cfg(feature = "cli")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<ImportProblem>>,
 }
 
 /// Where a migration failed.
@@ -50,6 +54,8 @@ impl ErrorDocument {
             error,
             message: message.into(),
             failure: None,
+            #[cfg(feature = "cli")]
+            problems: None,
         }
     }
 
@@ -59,6 +65,29 @@ impl ErrorDocument {
             error: error_kind(error),
             message: error.to_string(),
             failure: failure(error).map(Box::new),
+            #[cfg(feature = "cli")]
+            problems: None,
+        }
+    }
+
+    /// The document of a failed or refused import; a refusal lists its problems.
+    #[cfg(feature = "cli")]
+    pub(crate) fn of_import(error: &crate::import::ImportError) -> Self {
+        use crate::import::ImportError;
+        let (kind, problems) = match error {
+            ImportError::Refused { problems } => (
+                "import_refused",
+                Some(problems.iter().map(ImportProblem::of).collect()),
+            ),
+            ImportError::NotImportable { .. } => ("not_importable", None),
+            ImportError::NoSourceDir { .. } => ("no_source_dir", None),
+            ImportError::NoMigrations { .. } => ("no_migrations", None),
+            ImportError::TargetNotEmpty { .. } => ("target_not_empty", None),
+            ImportError::Read { .. } | ImportError::Write { .. } => ("io", None),
+        };
+        ErrorDocument {
+            problems,
+            ..ErrorDocument::new(kind, error.to_string())
         }
     }
 }
@@ -506,5 +535,65 @@ mod tests {
             serde_json::to_string(&check).unwrap(),
             r#"{"current_version":null,"database":"app.db","drifted":[],"exit_code":1,"holes":[],"incomplete":[],"latest_version":3,"message":"cannot open","pending":[],"result":"error","unknown":[]}"#
         );
+    }
+}
+
+/// One problem of a refused `import`.
+#[cfg(feature = "cli")]
+#[derive(Debug, Serialize)]
+pub(crate) struct ImportProblem {
+    pub message: String,
+    pub rule: &'static str,
+    pub source_path: String,
+}
+
+#[cfg(feature = "cli")]
+impl ImportProblem {
+    fn of(problem: &crate::import::ImportProblem) -> Self {
+        ImportProblem {
+            message: problem.message.clone(),
+            rule: problem.rule.as_str(),
+            source_path: problem.source_path.clone(),
+        }
+    }
+}
+
+/// `import`: what was (or, with `--dry-run`, would be) written.
+#[cfg(feature = "cli")]
+#[derive(Debug, Serialize)]
+pub(crate) struct Import<'a> {
+    pub dry_run: bool,
+    pub from: &'static str,
+    pub migrations: Vec<ImportedMigration<'a>>,
+    pub source: String,
+    pub target: String,
+    pub written: Vec<String>,
+}
+
+/// One migration of an `import`.
+#[cfg(feature = "cli")]
+#[derive(Debug, Serialize)]
+pub(crate) struct ImportedMigration<'a> {
+    pub changes: &'a [String],
+    pub down: Option<&'a str>,
+    pub file: &'a str,
+    pub source: &'a str,
+    pub source_checksum: Option<&'a str>,
+    pub source_path: &'a str,
+    pub version: i64,
+}
+
+#[cfg(feature = "cli")]
+impl<'a> ImportedMigration<'a> {
+    pub(crate) fn of(migration: &'a crate::import::ImportedMigration) -> Self {
+        ImportedMigration {
+            changes: &migration.changes,
+            down: migration.down.as_deref(),
+            file: &migration.file,
+            source: &migration.source,
+            source_checksum: migration.source_checksum.as_deref(),
+            source_path: &migration.source_path,
+            version: migration.version,
+        }
     }
 }

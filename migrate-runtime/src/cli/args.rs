@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
+use crate::import::SourceTool;
 use crate::{OnError, Shard};
 
 /// The options every subcommand takes: `--db`, `--json` and `--quiet`, and the
@@ -266,6 +267,21 @@ pub enum Command {
         /// The schema after this version instead of the last one.
         #[arg(long, value_name = "N")]
         at: Option<i64>,
+    },
+    /// Import another tool's migrations as numbered files, with IMPORTED.toml.
+    Import {
+        /// The tool the source set was written for.
+        #[arg(long, value_name = "sqlx|diesel|refinery|prisma")]
+        from: SourceTool,
+        /// The other tool's migrations directory.
+        source: PathBuf,
+        /// The new (or empty) migrations directory to write [default: the directory the
+        /// binary's migrations were embedded from, or the standalone tool's --migrations].
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        /// Print the plan without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use migrate_rules::name::NameError;
 
 use crate::Error;
+use crate::import::ImportError;
 use crate::json::ErrorDocument;
 
 /// A subcommand's failure; [`CliError::exit_code`] says how the process ends.
@@ -62,12 +63,30 @@ pub(crate) enum CliError {
         suggestion: Option<String>,
     },
 
-    /// `new` without `--dir`, and the embedded migrations' directory is not on this machine.
-    #[error("{}", match .0 {
-        Some(dir) => format!("the migrations directory this binary was built from, `{}`, does not exist here: pass --dir with the directory to write to", dir.display()),
-        None => "these migrations were not read from a directory: pass --dir with the directory to write to".to_owned(),
+    /// `new` without `--dir` (or `import` without `--to`), and the embedded migrations'
+    /// directory is not on this machine.
+    #[error("{}", match dir {
+        Some(dir) => format!("the migrations directory this binary was built from, `{}`, does not exist here: pass {flag} with the directory to write to", dir.display()),
+        None => format!("these migrations were not read from a directory: pass {flag} with the directory to write to"),
     })]
-    NoMigrationsDir(Option<PathBuf>),
+    NoMigrationsDir {
+        dir: Option<PathBuf>,
+        flag: &'static str,
+    },
+
+    /// The standalone `migrate` tool's `import` without `--to` or `--migrations`.
+    #[error("no directory to import into: pass --to DIR (or --migrations DIR)")]
+    NoImportTarget,
+
+    /// `import` failed or found problems; nothing was written.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+
+    /// The standalone `migrate` tool was asked for a command that needs a migration set.
+    #[error(
+        "`{0}` needs a migration set: pass --migrations DIR (or set MIGRATE_MIGRATIONS), or run it from the application that embeds the set"
+    )]
+    NoSet(&'static str),
 
     /// Reading or writing the migrations directory failed.
     #[error("`{}`: {source}", path.display())]
@@ -167,7 +186,10 @@ impl CliError {
             CliError::InvalidImportMap { .. } => "invalid_import_map",
             CliError::BaselineFrom(_) => "baseline_from_refused",
             CliError::NoVersionOrTool => "usage",
-            CliError::NoMigrationsDir(_) => "no_migrations_dir",
+            CliError::NoMigrationsDir { .. } => "no_migrations_dir",
+            CliError::Import(error) => return ErrorDocument::of_import(error),
+            CliError::NoSet(_) => "no_migration_set",
+            CliError::NoImportTarget => "no_migrations_dir",
             CliError::NoDatabases(_) => "no_databases",
             CliError::FleetOptionAlone(_) => "fleet_option_alone",
             CliError::Pattern { .. } => "invalid_pattern",

@@ -66,6 +66,7 @@
 //! | `new DESCRIPTION [--dir migrations] [--down]` | creates the next-numbered migration file(s) |
 //! | `verify` | dry run of everything pending: runs it and rolls back; the file is unchanged |
 //! | `schema [--at N]` | prints the schema the embedded set builds (or builds at version N), byte for byte the `schema = "..."` snapshot file; needs no database; exit 1 when a migration fails verification |
+//! | `import --from sqlx\|diesel\|refinery\|prisma SOURCE [--to DIR] [--dry-run]` | another tool's migrations as numbered files with `IMPORTED.toml` (see [`crate::import`]); `--to` defaults to the embedded set's directory, which must then be empty; exit 1 when any source migration is refused (each listed with its rule), nothing written; needs no database |
 //!
 //! Global options: `--db PATH` (or the environment variable `MIGRATE_DB`), `--json`,
 //! `--quiet` (`-q`: nothing but errors and the answer of `version`; `check` still sets its
@@ -233,7 +234,7 @@ mod error; // CliError: why a subcommand failed, and its exit code
 mod fleet_output; // a fleet's progress bar, lines and summary
 mod output; // colours, tables, progress lines
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::FromArgMatches;
@@ -257,16 +258,9 @@ use self::output::Ui;
 /// }
 /// ```
 pub fn main(migrations: &Migrations) -> ExitCode {
-    let name = std::env::args_os()
-        .next()
-        .and_then(|arg0| {
-            Path::new(&arg0)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "migrate".to_owned());
-    let command = <Args as clap::Args>::augment_args(clap::Command::new("migrate").bin_name(name))
-        .about("Apply and inspect the database migrations embedded in this program");
+    let command =
+        <Args as clap::Args>::augment_args(clap::Command::new("migrate").bin_name(program_name()))
+            .about("Apply and inspect the database migrations embedded in this program");
     let args = command
         .try_get_matches()
         .and_then(|matches| Args::from_arg_matches(&matches));
@@ -310,6 +304,11 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
     } else {
         commands::execute(migrations, global.db.as_deref(), command, &ui)
     };
+    finish(result, &ui)
+}
+
+/// The exit code of a subcommand, after printing its failure.
+fn finish(result: Result<ExitCode, CliError>, ui: &Ui) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
@@ -322,6 +321,80 @@ pub fn run(migrations: &Migrations, args: Args) -> ExitCode {
             error.exit_code()
         }
     }
+}
+
+/// The standalone `migrate` binary (`cargo install migrate-runtime --features cli,bundled`):
+/// the same subcommands without an application. `import` needs no migration set, so a
+/// project coming from another tool can start with it; every other subcommand reads the set
+/// from `--migrations DIR` (or `MIGRATE_MIGRATIONS`) at run time, with
+/// [`Migrations::from_dir`], and is refused without it.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     migrate_runtime::cli::standalone_main()
+/// }
+/// ```
+pub fn standalone_main() -> ExitCode {
+    let migrations = clap::Arg::new("migrations")
+        .long("migrations")
+        .global(true)
+        .env("MIGRATE_MIGRATIONS")
+        .value_name("DIR")
+        .value_parser(clap::value_parser!(PathBuf))
+        .help("The migrations directory, read at run time (import: the default --to)");
+    let command = <Args as clap::Args>::augment_args(
+        clap::Command::new("migrate")
+            .bin_name(program_name())
+            .arg(migrations),
+    )
+    .about("Apply and inspect SQL migrations; import another tool's migrations");
+    let parsed = command.try_get_matches().and_then(|matches| {
+        let dir = matches.get_one::<PathBuf>("migrations").cloned();
+        Args::from_arg_matches(&matches).map(|args| (dir, args))
+    });
+    match parsed {
+        Ok((dir, args)) => run_standalone(dir.as_deref(), args),
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+        }
+    }
+}
+
+/// [`standalone_main`] after parsing.
+fn run_standalone(migrations_dir: Option<&Path>, args: Args) -> ExitCode {
+    let ui = Ui::new(args.global.json, args.global.quiet);
+    let result = match (&args.command, migrations_dir) {
+        (
+            Some(Command::Import {
+                from,
+                source,
+                to,
+                dry_run,
+            }),
+            dir,
+        ) => commands::import_without_set(dir, *from, source, to.as_deref(), *dry_run, &ui),
+        (_, Some(dir)) => match Migrations::from_dir(dir) {
+            Ok(migrations) => return run(&migrations, args),
+            Err(error) => Err(error.into()),
+        },
+        (command, None) => Err(CliError::NoSet(
+            command.as_ref().map_or("status", commands::name),
+        )),
+    };
+    finish(result, &ui)
+}
+
+/// The name the program was started as, for usage lines.
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            Path::new(&arg0)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "migrate".to_owned())
 }
 
 /// Prints the status table of a database (as the `status` subcommand does), for applications

@@ -92,7 +92,7 @@ pub(crate) fn execute(
 }
 
 /// The subcommand's name, for the refusal of those that do not take `--each`.
-fn name(command: &Command) -> &'static str {
+pub(super) fn name(command: &Command) -> &'static str {
     match command {
         Command::Status => "status",
         Command::Version => "version",
@@ -106,6 +106,7 @@ fn name(command: &Command) -> &'static str {
         Command::New { .. } => "new",
         Command::Verify => "verify",
         Command::Schema { .. } => "schema",
+        Command::Import { .. } => "import",
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Reading commands (`status`, `version`, `history`, `check`, `verify`) never create the
 //! database file; `apply` and `restore` create it; `rollback`, `baseline` and `repair` change an
-//! existing file only; `new` and `schema` open no database at all (`schema` applies the set to
+//! existing file only; `new`, `schema` and `import` open no database at all (`schema` applies the set to
 //! a private in-memory one). Everything that changes a database but `apply` asks first.
 //!
 //! Each subcommand module uses `database` and `prompt` beside it, never this dispatcher.
@@ -11,6 +11,7 @@
 mod apply;
 mod database;
 mod fleet;
+mod import;
 mod new;
 mod prompt;
 mod read;
@@ -26,6 +27,7 @@ use crate::Migrations;
 use crate::cli::args::{Command, FleetArgs};
 use crate::cli::error::CliError;
 use crate::cli::output::Ui;
+use crate::import::SourceTool;
 
 /// Runs `command` on the database `db` (`--db`); only `new` and `schema` need none.
 pub(crate) fn execute(
@@ -68,7 +70,36 @@ pub(crate) fn execute(
             let dir = new::directory(migrations, dir)?;
             new::new_migration(&description, &dir, down, ui)
         }
+        // Writes a new migrations directory from another tool's.
+        Command::Import {
+            from,
+            source,
+            to,
+            dry_run,
+        } => {
+            let to = new::directory_or(migrations, to, "--to")?;
+            import::import(from, &source, &to, dry_run, ui)
+        }
     }
+}
+
+/// `import` in the standalone `migrate` binary, which has no migration set: it writes into
+/// `--to`, or else the `--migrations` directory.
+pub(crate) fn import_without_set(
+    migrations_dir: Option<&Path>,
+    tool: SourceTool,
+    source: &Path,
+    to: Option<&Path>,
+    dry_run: bool,
+    ui: &Ui,
+) -> Result<ExitCode, CliError> {
+    let to = to.or(migrations_dir).ok_or(CliError::NoImportTarget)?;
+    import::import(tool, source, to, dry_run, ui)
+}
+
+/// The subcommand's name, for messages.
+pub(crate) fn name(command: &Command) -> &'static str {
+    fleet::name(command)
 }
 
 /// Runs `command` on every database of a fleet (`--each`, `--each-from`); only `apply`,

@@ -61,12 +61,24 @@ pub(super) fn directory(
     migrations: &Migrations,
     dir: Option<PathBuf>,
 ) -> Result<PathBuf, CliError> {
+    directory_or(migrations, dir, "--dir")
+}
+
+/// [`directory`] for a command whose option is called `flag` (`import --to`).
+pub(super) fn directory_or(
+    migrations: &Migrations,
+    dir: Option<PathBuf>,
+    flag: &'static str,
+) -> Result<PathBuf, CliError> {
     if let Some(dir) = dir {
         return Ok(dir);
     }
     match migrations.source_dir() {
         Some(dir) if dir.is_dir() => Ok(dir.to_path_buf()),
-        source => Err(CliError::NoMigrationsDir(source.map(Path::to_path_buf))),
+        source => Err(CliError::NoMigrationsDir {
+            dir: source.map(Path::to_path_buf),
+            flag,
+        }),
     }
 }
 
@@ -171,7 +183,7 @@ mod tests {
         drop(dir);
         let error = directory(&from_dir, None).unwrap_err();
         assert!(
-            matches!(&error, CliError::NoMigrationsDir(Some(_))),
+            matches!(&error, CliError::NoMigrationsDir { dir: Some(_), .. }),
             "{error}"
         );
         assert!(
