@@ -444,7 +444,9 @@ impl<'a> Lexer<'a> {
                 self.advance_while(|b| b != b'\n');
                 TokenKind::Trivia
             }
-            b'/' if self.peek(1) == Some(b'*') => {
+            // SQLite's tokenizer needs a character after `/*` to start a comment: a `/*` that
+            // ends the input is `/` and `*`, a syntax error when it runs.
+            b'/' if self.peek(1) == Some(b'*') && self.peek(2).is_some() => {
                 // SQLite accepts a block comment left open at the end of the input.
                 self.advance(2);
                 while self.pos < self.bytes.len() && !self.bytes[self.pos..].starts_with(b"*/") {

@@ -210,7 +210,10 @@ fn cases() -> Vec<Case> {
             "utf16_file",
             vec![
                 ok1(),
-                ("0002_utf16.sql".to_owned(), b"S\0E\0L\0E\0C\0T\0 \x001\0;\0".to_vec()),
+                (
+                    "0002_utf16.sql".to_owned(),
+                    b"S\0E\0L\0E\0C\0T\0 \x001\0;\0".to_vec(),
+                ),
             ],
             "0002_utf16.sql",
             "line 1, column 2: a NUL byte",
@@ -223,7 +226,13 @@ fn cases() -> Vec<Case> {
         ),
         case_saying(
             "control_character",
-            vec![ok1(), f("0002_ctrl.sql", "SELECT 1;\n\nINSERT INTO t\u{1} VALUES (1);\n")],
+            vec![
+                ok1(),
+                f(
+                    "0002_ctrl.sql",
+                    "SELECT 1;\n\nINSERT INTO t\u{1} VALUES (1);\n",
+                ),
+            ],
             "0002_ctrl.sql",
             "line 3, column 14: the control character 0x01",
         ),
