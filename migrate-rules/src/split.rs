@@ -151,6 +151,13 @@ pub(crate) fn tokens(text: &str) -> impl Iterator<Item = (bool, &str)> {
 }
 
 /// A character SQLite cannot take where it stands, found by [`stray_character`].
+///
+/// ```
+/// use migrate_rules::StrayCharacter;
+///
+/// let stray = migrate_rules::split::stray_character("SELECT 1;\0").unwrap();
+/// assert_eq!(stray, StrayCharacter { character: '\0', line: 1, column: 10 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StrayCharacter {
     /// The character: NUL, another ASCII control character, or a byte-order mark.
