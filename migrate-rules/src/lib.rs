@@ -46,7 +46,7 @@ pub mod verify;
 pub use checksum::Checksum;
 pub use name::{FileKind, FileName, NameError};
 pub use set::{Entry, Migration, MigrationSet, Problem, Problems, Script};
-pub use split::{Statement, TransactionConflict};
+pub use split::{Statement, StrayCharacter, TransactionConflict};
 
 /// The first line that makes a migration run outside a transaction.
 pub const NO_TRANSACTION_DIRECTIVE: &str = "-- migrate:no-transaction";

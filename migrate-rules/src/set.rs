@@ -326,6 +326,15 @@ impl Candidate {
                 return None;
             }
         };
+        if let Some(stray) = split::stray_character(&sql) {
+            problems.push(Problem::StrayCharacter {
+                file,
+                line: stray.line,
+                column: stray.column,
+                character: stray.character,
+            });
+            return None;
+        }
         let parsed = split::split(&sql);
         let before = problems.len();
         if let Some(open) = parsed.unterminated {
@@ -507,6 +516,20 @@ pub enum Problem {
         /// 1-based line of the first invalid byte.
         line: u32,
     },
+    /// A character SQLite cannot take where it stands (see [`split::stray_character`]): a NUL
+    /// byte anywhere, another ASCII control character or a byte-order mark outside strings
+    /// and comments. Only the first one of a file is reported.
+    #[error("`{file}` line {line}, column {column}: {}", stray_advice(*.character))]
+    StrayCharacter {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column, counted in characters.
+        column: u32,
+        /// The character.
+        character: char,
+    },
     /// A file with only whitespace and comments.
     #[error(
         "`{file}` contains no SQL statement: if this migration intentionally does nothing, write a no-op statement such as `SELECT 1;`"
@@ -566,6 +589,28 @@ fn not_in_transaction_advice(what: &str) -> String {
         _ => format!(
             "`{what}` cannot run inside a transaction; to run this migration outside one, make \
              `{directive}` its first line"
+        ),
+    }
+}
+
+/// What a stray character is and what to do about it.
+fn stray_advice(character: char) -> String {
+    match character {
+        '\0' => "a NUL byte (0x00): SQLite stops reading SQL at a NUL byte, so the rest of the \
+                  statement would be lost at run time; remove it (for a NUL in data write \
+                  `char(0)` or `x'00'`; a file full of NUL bytes is likely UTF-16: save it as \
+                  UTF-8)"
+            .to_owned(),
+        '\u{feff}' => "a byte-order mark (U+FEFF, bytes EF BB BF) after the start of the file, \
+                        usually left by joining files: it is invisible, and it hides the word \
+                        after it from statement splitting (a `CREATE TRIGGER` would be cut at its \
+                        first `;`); remove it (one is allowed only as the very first character)"
+            .to_owned(),
+        c => format!(
+            "the control character 0x{:02x} outside a string or comment: SQLite rejects it at run \
+             time (\"unrecognized token\"); remove it, or write it inside a string literal if \
+             it is data",
+            u32::from(c)
         ),
     }
 }

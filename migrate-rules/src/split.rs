@@ -150,6 +150,75 @@ pub(crate) fn tokens(text: &str) -> impl Iterator<Item = (bool, &str)> {
         .map(move |token| (token.kind == TokenKind::Trivia, &text[token.range]))
 }
 
+/// A character SQLite cannot take where it stands, found by [`stray_character`].
+///
+/// ```
+/// use migrate_rules::StrayCharacter;
+///
+/// let stray = migrate_rules::split::stray_character("SELECT 1;\0").unwrap();
+/// assert_eq!(stray, StrayCharacter { character: '\0', line: 1, column: 10 });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrayCharacter {
+    /// The character: NUL, another ASCII control character, or a byte-order mark.
+    pub character: char,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+}
+
+/// The first character of `script` that would make it fail, or run differently than it reads,
+/// once it reaches SQLite; the macro refuses such a file instead of leaving it to run time.
+///
+/// - NUL, anywhere: SQLite stops reading SQL text at a NUL byte, so what follows would be
+///   lost (rusqlite reports "bad parameter or other API misuse").
+/// - ASCII control characters other than tab, line feed, form feed and carriage return
+///   (`0x01`-`0x08`, `0x0b`, `0x0e`-`0x1f`, `0x7f`) outside strings, quoted identifiers and
+///   comments: SQLite's tokenizer rejects each one ("unrecognized token"). Inside a string or
+///   a comment SQLite takes them, so they stay allowed there.
+/// - A byte-order mark (`U+FEFF`) outside strings, quoted identifiers and comments, other than
+///   the one a file may start with (removed by [`crate::checksum::normalize`]): left by joining
+///   files, it is invisible, glues onto the next word for `sqlite3_complete()` and this
+///   splitter (a `CREATE TRIGGER` after it is no longer seen, and its body is split at its
+///   first `;`), yet SQLite's tokenizer skips it as whitespace.
+///
+/// ```
+/// use migrate_rules::split::stray_character;
+///
+/// let stray = stray_character("SELECT 1;\nSELECT\u{1} 2;\n").unwrap();
+/// assert_eq!((stray.character, stray.line, stray.column), ('\u{1}', 2, 7));
+/// assert!(stray_character("SELECT '\u{1}'; -- \u{feff}\n").is_none());
+/// ```
+pub fn stray_character(script: &str) -> Option<StrayCharacter> {
+    let at = match script.find('\0') {
+        Some(at) => Some(at),
+        None => Lexer::new(script)
+            .tokens()
+            .filter(|token| matches!(token.kind, TokenKind::Word | TokenKind::Other))
+            // Strings and quoted identifiers hold data and names, taken as they are.
+            .filter(|token| !script[token.range.clone()].starts_with(['\'', '"', '`', '[']))
+            .find_map(|token| {
+                script[token.range.clone()]
+                    .char_indices()
+                    .find(|&(_, c)| is_stray(c))
+                    .map(|(offset, _)| token.range.start + offset)
+            }),
+    }?;
+    let before = &script[..at];
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    Some(StrayCharacter {
+        character: script[at..].chars().next()?,
+        line: 1 + before.matches('\n').count() as u32,
+        column: 1 + script[line_start..at].chars().count() as u32,
+    })
+}
+
+/// Characters SQLite cannot take outside strings and comments (NUL is refused everywhere).
+fn is_stray(c: char) -> bool {
+    c == '\u{feff}' || (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\x0c' | '\r'))
+}
+
 /// A statement that cannot run inside a transaction, found by [`transaction_conflict`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -382,7 +451,9 @@ impl<'a> Lexer<'a> {
                 self.advance_while(|b| b != b'\n');
                 TokenKind::Trivia
             }
-            b'/' if self.peek(1) == Some(b'*') => {
+            // SQLite's tokenizer needs a character after `/*` to start a comment: a `/*` that
+            // ends the input is `/` and `*`, a syntax error when it runs.
+            b'/' if self.peek(1) == Some(b'*') && self.peek(2).is_some() => {
                 // SQLite accepts a block comment left open at the end of the input.
                 self.advance(2);
                 while self.pos < self.bytes.len() && !self.bytes[self.pos..].starts_with(b"*/") {

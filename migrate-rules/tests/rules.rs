@@ -476,6 +476,118 @@ fn sql_must_be_utf8() {
     );
 }
 
+/// The message for a stray character, as `Problem::StrayCharacter` words it.
+fn stray(file: &str, line: u32, column: u32, character: char) -> String {
+    let what = match character {
+        '\0' => "a NUL byte (0x00): SQLite stops reading SQL at a NUL byte, so the rest of the \
+                  statement would be lost at run time; remove it (for a NUL in data write \
+                  `char(0)` or `x'00'`; a file full of NUL bytes is likely UTF-16: save it as \
+                  UTF-8)"
+            .to_owned(),
+        '\u{feff}' => "a byte-order mark (U+FEFF, bytes EF BB BF) after the start of the file, \
+                        usually left by joining files: it is invisible, and it hides the word \
+                        after it from statement splitting (a `CREATE TRIGGER` would be cut at its \
+                        first `;`); remove it (one is allowed only as the very first character)"
+            .to_owned(),
+        c => format!(
+            "the control character 0x{:02x} outside a string or comment: SQLite rejects it at run \
+             time (\"unrecognized token\"); remove it, or write it inside a string literal if \
+             it is data",
+            u32::from(c)
+        ),
+    };
+    format!("error: `{file}` line {line}, column {column}: {what}")
+}
+
+#[test]
+fn a_nul_byte_is_refused_anywhere_with_its_line_and_column() {
+    let file = |contents: &'static str| [("0001_a.sql", contents)];
+    check(
+        &file("CREATE TABLE t (x);\nINSERT INTO t VALUES (1);\0\n"),
+        &[&stray("0001_a.sql", 2, 26, '\0')],
+    );
+    // Inside a string or a comment too: SQLite would stop reading there.
+    check(
+        &file("SELECT 1;\nSELECT 'a\0b';"),
+        &[&stray("0001_a.sql", 2, 10, '\0')],
+    );
+    check(
+        &file("-- \0\nSELECT 1;"),
+        &[&stray("0001_a.sql", 1, 4, '\0')],
+    );
+    // Columns count characters, and a CRLF file has the same lines as its LF twin.
+    check(
+        &file("SELECT 'é';\r\nSELECT 'ü',\0 2;\r\n"),
+        &[&stray("0001_a.sql", 2, 12, '\0')],
+    );
+    // A UTF-16 file (valid UTF-8, a NUL after every ASCII byte): the first NUL is reported.
+    check(
+        &[("0001_a.sql", b"S\0E\0L\0" as &[u8])],
+        &[&stray("0001_a.sql", 1, 2, '\0')],
+    );
+    // Down files too, and the other file of the set is still checked.
+    check(
+        &[("0001_a.sql", "SELECT 1"), ("0001_a.down.sql", "\n\n  \0")],
+        &[&stray("0001_a.down.sql", 3, 3, '\0')],
+    );
+}
+
+#[test]
+fn control_characters_are_refused_outside_strings_and_comments() {
+    let file = |contents: String| [("0001_a.sql", contents)];
+    for c in (0x01u8..0x20).chain([0x7f]).map(char::from) {
+        if matches!(c, '\t' | '\n' | '\x0c' | '\r') {
+            // SQLite's whitespace.
+            check(
+                &file(format!("SELECT{c}1;")),
+                &["1 a: 0001_a.sql (1 statement)"],
+            );
+            continue;
+        }
+        check(
+            &file(format!("SELECT 1;\nSELECT{c} 2;")),
+            &[&stray("0001_a.sql", 2, 7, c)],
+        );
+        check(
+            &file(format!("CREATE TABLE t{c} (x);")),
+            &[&stray("0001_a.sql", 1, 15, c)],
+        );
+        // Inside strings, quoted identifiers and comments SQLite takes them.
+        check(
+            &file(format!(
+                "SELECT '{c}', \"{c}\", `{c}`, [{c}]; -- {c}\n/* {c} */ SELECT 2;"
+            )),
+            &["1 a: 0001_a.sql (2 statements)"],
+        );
+    }
+}
+
+#[test]
+fn a_byte_order_mark_is_refused_after_the_start_of_a_file() {
+    let file = |contents: &'static str| [("0001_a.sql", contents)];
+    // Two files joined with `cat`: the second one's mark hides `CREATE` from the splitter.
+    check(
+        &file(
+            "\u{feff}CREATE TABLE t (x);\n\u{feff}CREATE TRIGGER tr AFTER INSERT ON t BEGIN \
+             SELECT 1; END;\n",
+        ),
+        &[&stray("0001_a.sql", 2, 1, '\u{feff}')],
+    );
+    check(
+        &file("SELECT 1 +\u{feff} 2;"),
+        &[&stray("0001_a.sql", 1, 11, '\u{feff}')],
+    );
+    check(
+        &file("\u{feff}\u{feff}SELECT 1;"),
+        &[&stray("0001_a.sql", 1, 1, '\u{feff}')],
+    );
+    // At the start, or as data in a string or a comment, it is fine.
+    check(
+        &file("\u{feff}SELECT '\u{feff}'; -- \u{feff}\n"),
+        &["1 a: 0001_a.sql (1 statement)"],
+    );
+}
+
 #[test]
 fn sql_must_contain_a_statement() {
     for contents in [
@@ -752,7 +864,9 @@ fn the_checksum_is_of_the_file_normalized_once() {
     // differ from `Checksum::of_sql` of the file's bytes.
     for raw in [
         &b"SELECT 1;\r\r\n"[..],
-        b"\xEF\xBB\xBF\xEF\xBB\xBFSELECT 1;",
+        // (Two marks, which normalizing would also turn into one, are refused since the
+        // second one is a stray character.)
+        b"\xEF\xBB\xBFSELECT 1;\r\r\n",
     ] {
         let set = MigrationSet::from_entries([Entry::file("1_a.sql", raw)]).unwrap();
         let up = &set.migrations()[0].up;

@@ -163,8 +163,19 @@ fn without_the_build_script_rule_the_build_warns() {
 
 #[test]
 fn on_nightly_the_compiler_tracks_the_directory() {
+    // CI sets REQUIRE_NIGHTLY=1 where a nightly toolchain is installed, so that a broken
+    // nightly setup fails there instead of passing as a skip.
+    let required = std::env::var("REQUIRE_NIGHTLY").is_ok_and(|v| v == "1");
     if !nightly_available() {
-        eprintln!("note: skipping: `rustup run nightly` is not available");
+        assert!(
+            !required,
+            "REQUIRE_NIGHTLY=1 but `rustup run nightly rustc --version` does not work: install \
+             nightly (`rustup toolchain install nightly`) or unset REQUIRE_NIGHTLY"
+        );
+        eprintln!(
+            "note: skipping the nightly test: `rustup run nightly` is not available \
+             (set REQUIRE_NIGHTLY=1 to make this a failure)"
+        );
         return;
     }
     let mut app = Fixture::new("fixture-nightly", Toolchain::Nightly, false);

@@ -3,11 +3,12 @@
 //!
 //! `cargo test -p reliability` runs the bounded version; `RELIABILITY_LONG=1` the long one;
 //! `RELIABILITY_SEED=<u64>` replays a run; `RELIABILITY_FAMILIES=crash,fuzz` runs only some
-//! families. Prints `<family>: N passed, N failed` per family and a total line, and exits
-//! non-zero when any trial failed.
+//! families (each family is the module of the same name; an unknown name is an error that
+//! lists the valid ones). Prints `<family>: N passed, N failed` per family and a total line,
+//! and exits non-zero when any trial failed.
 
-mod bad_compile;
-mod bad_runtime;
+mod bad_input_compile;
+mod bad_input_runtime;
 mod common;
 mod concurrent;
 mod crash;
@@ -41,9 +42,6 @@ fn main() -> ExitCode {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1),
     };
-    let only: Option<Vec<String>> = std::env::var("RELIABILITY_FAMILIES")
-        .ok()
-        .map(|v| v.split(',').map(|f| f.trim().to_owned()).collect());
     println!(
         "reliability trials: {} run, seed {seed} (replay with RELIABILITY_SEED={seed}{})",
         if long { "long" } else { "bounded" },
@@ -55,18 +53,35 @@ fn main() -> ExitCode {
         fleet: env!("CARGO_BIN_EXE_fleet"),
         workspace: migrate_test_kit::workspace_root(),
     };
-    let families: [(&'static str, Family); 10] = [
-        ("crash", crash::run),
-        ("concurrent", concurrent::run),
-        ("lock_holder", lock_holder::run),
-        ("bad_input_runtime", bad_runtime::run),
-        ("bad_input_compile", bad_compile::run),
-        ("fuzz", fuzz::run),
-        ("http_security", http_security::run),
-        ("http_load", http_load::run),
-        ("fleet", fleet::run),
-        ("power_loss", power_loss::run),
+    // The family name is the module name, by construction.
+    macro_rules! families {
+        ($($module:ident),* $(,)?) => {
+            [$((stringify!($module), $module::run as Family)),*]
+        };
+    }
+    let families = families![
+        crash,
+        concurrent,
+        lock_holder,
+        bad_input_runtime,
+        bad_input_compile,
+        fuzz,
+        http_security,
+        http_load,
+        fleet,
+        power_loss,
     ];
+    let valid: Vec<&str> = families.iter().map(|(name, _)| *name).collect();
+    let only = match std::env::var("RELIABILITY_FAMILIES") {
+        Ok(v) => match chosen_families(&v, &valid) {
+            Ok(only) => Some(only),
+            Err(e) => {
+                eprintln!("RELIABILITY_FAMILIES: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(_) => None,
+    };
     let started = Instant::now();
     let mut lines = Vec::new();
     let (mut passed, mut failed) = (0, 0);
@@ -98,4 +113,36 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The families a `RELIABILITY_FAMILIES` value names, comma-separated. A misspelt name must not
+/// run nothing and report success, so every name has to be one of `valid`, and at least one
+/// must be given.
+fn chosen_families(value: &str, valid: &[&str]) -> Result<Vec<String>, String> {
+    let names: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !valid.contains(name))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown famil{} `{}`; the families are: {}",
+            if unknown.len() == 1 { "y" } else { "ies" },
+            unknown.join("`, `"),
+            valid.join(", ")
+        ));
+    }
+    if names.is_empty() {
+        return Err(format!(
+            "names no family; the families are: {}",
+            valid.join(", ")
+        ));
+    }
+    Ok(names)
 }

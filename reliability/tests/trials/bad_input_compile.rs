@@ -21,6 +21,8 @@ struct Case {
     /// What the error must contain: the offending file's name. Empty for the valid control
     /// directory, which must compile without error.
     names: String,
+    /// What else the error must say (e.g. `line 2, column 9`), empty when nothing.
+    detail: &'static str,
 }
 
 #[derive(PartialEq)]
@@ -46,6 +48,20 @@ fn case(name: &'static str, files: Vec<(String, Vec<u8>)>, names: &str) -> Case 
         files,
         layout: Layout::Dir,
         names: names.to_owned(),
+        detail: "",
+    }
+}
+
+/// [`case`] whose error must also contain `detail`.
+fn case_saying(
+    name: &'static str,
+    files: Vec<(String, Vec<u8>)>,
+    names: &str,
+    detail: &'static str,
+) -> Case {
+    Case {
+        detail,
+        ..case(name, files, names)
     }
 }
 
@@ -69,18 +85,21 @@ fn cases() -> Vec<Case> {
             files: vec![],
             layout: Layout::Dir,
             names: "empty_dir".to_owned(),
+            detail: "",
         },
         Case {
             name: "missing_dir",
             files: vec![],
             layout: Layout::Missing,
             names: "missing_dir".to_owned(),
+            detail: "",
         },
         Case {
             name: "plain_file",
             files: vec![],
             layout: Layout::PlainFile,
             names: "plain_file".to_owned(),
+            detail: "",
         },
         case(
             "only_readme",
@@ -173,6 +192,100 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             "0001_init.down.sql",
+        ),
+        // Characters SQLite cannot take where they stand: refused with their line and column.
+        case_saying(
+            "nul_byte",
+            vec![ok1(), f("0002_nul.sql", "SELECT 1;\nSELECT 2;\0\n")],
+            "0002_nul.sql",
+            "line 2, column 10: a NUL byte",
+        ),
+        case_saying(
+            "nul_in_string",
+            vec![ok1(), f("0002_nul.sql", "INSERT INTO t VALUES ('a\0b');\n")],
+            "0002_nul.sql",
+            "line 1, column 25: a NUL byte",
+        ),
+        case_saying(
+            "utf16_file",
+            vec![
+                ok1(),
+                (
+                    "0002_utf16.sql".to_owned(),
+                    b"S\0E\0L\0E\0C\0T\0 \x001\0;\0".to_vec(),
+                ),
+            ],
+            "0002_utf16.sql",
+            "line 1, column 2: a NUL byte",
+        ),
+        case_saying(
+            "nul_in_down",
+            vec![ok1(), f("0001_init.down.sql", "DROP TABLE t;\0")],
+            "0001_init.down.sql",
+            "line 1, column 14: a NUL byte",
+        ),
+        case_saying(
+            "control_character",
+            vec![
+                ok1(),
+                f(
+                    "0002_ctrl.sql",
+                    "SELECT 1;\n\nINSERT INTO t\u{1} VALUES (1);\n",
+                ),
+            ],
+            "0002_ctrl.sql",
+            "line 3, column 14: the control character 0x01",
+        ),
+        case_saying(
+            "escape_character",
+            vec![ok1(), f("0002_esc.sql", "\u{1b}[0mCREATE TABLE u (x);\n")],
+            "0002_esc.sql",
+            "line 1, column 1: the control character 0x1b",
+        ),
+        case_saying(
+            "delete_character",
+            vec![ok1(), f("0002_del.sql", "CREATE TABLE u (x\u{7f});\n")],
+            "0002_del.sql",
+            "line 1, column 18: the control character 0x7f",
+        ),
+        case_saying(
+            "vertical_tab",
+            vec![ok1(), f("0002_vt.sql", "CREATE TABLE u\u{b}(x);\n")],
+            "0002_vt.sql",
+            "line 1, column 15: the control character 0x0b",
+        ),
+        case_saying(
+            "byte_order_mark_mid_file",
+            vec![
+                ok1(),
+                f(
+                    "0002_joined.sql",
+                    "\u{feff}CREATE TABLE u (x);\n\u{feff}CREATE TRIGGER u_t AFTER INSERT ON u \
+                     BEGIN INSERT INTO t VALUES (1); END;\n",
+                ),
+            ],
+            "0002_joined.sql",
+            "line 2, column 1: a byte-order mark",
+        ),
+        case_saying(
+            "byte_order_mark_in_name",
+            vec![ok1(), f("0002_name.sql", "CREATE TABLE u\u{feff}v (x);\n")],
+            "0002_name.sql",
+            "line 1, column 15: a byte-order mark",
+        ),
+        // The control: the same characters where SQLite takes them (a leading mark, strings,
+        // quoted identifiers, comments) compile.
+        case(
+            "control_characters_allowed",
+            vec![
+                ok1(),
+                f(
+                    "0002_data.sql",
+                    "\u{feff}-- \u{1} \u{feff}\nCREATE TABLE \"u\u{1b}\" (x);\n\
+                     INSERT INTO t VALUES ('\u{1}\u{7f}\u{feff}'); /* \u{b} */\n",
+                ),
+            ],
+            "",
         ),
         case(
             "only_comments",
@@ -432,6 +545,7 @@ fn verify_cases() -> Vec<Case> {
             files: vec![users()],
             layout: Layout::Snapshot,
             names: "schema.sql".to_owned(),
+            detail: "",
         },
     ]
 }
@@ -568,14 +682,16 @@ fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>,
                     .iter()
                     .any(|m| m.contains(&format!("`{file}`")) || m.contains(&format!("/{file}`")))
             };
-            if case.names.split('|').all(named) {
+            let detailed = messages.iter().any(|m| m.contains(case.detail));
+            if case.names.split('|').all(named) && detailed {
                 None
             } else if messages.is_empty() {
                 Some("no compile error".to_owned())
             } else {
                 Some(format!(
-                    "no error names `{}`: {}",
+                    "no error names `{}` and says `{}`: {}",
                     case.names,
+                    case.detail,
                     messages.join(" | ")
                 ))
             }
