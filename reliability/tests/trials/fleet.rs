@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -63,7 +64,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         });
     }
     println!(
-        "  fleet: {} databases, {} failures injected, {} outcomes as expected, {} exactly-once violations, {} fleet processes killed",
+        "  fleet: {} databases, {} failures injected, {} outcomes as expected, {} exactly-once violations, {} live fleet processes killed mid-run",
         figures.databases,
         figures.injected,
         figures.expected_outcomes,
@@ -317,8 +318,20 @@ fn killed(ctx: &Ctx, rng: &mut Rng, figures: &mut Figures) -> Result<(), String>
         }
     }
     std::thread::sleep(Duration::from_millis(rng.below(40)));
+    // A kill counts only if it struck a live fleet: a process that had already exited would
+    // make this a plain rerun that proves nothing about a kill.
+    if let Some(status) = child.try_wait().map_err(s)? {
+        return Err(format!(
+            "the fleet process had exited ({status}) before the kill: the trial proves nothing"
+        ));
+    }
     child.kill().map_err(s)?;
-    child.wait().map_err(s)?;
+    let status = child.wait().map_err(s)?;
+    if status.signal() != Some(libc::SIGKILL) {
+        return Err(format!(
+            "the fleet process was not killed by SIGKILL: {status}"
+        ));
+    }
     figures.kills += 1;
     figures.databases += count;
     let mut states: BTreeMap<i64, usize> = BTreeMap::new();
@@ -329,6 +342,13 @@ fn killed(ctx: &Ctx, rng: &mut Rng, figures: &mut Figures) -> Result<(), String>
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(s)?;
         *states.entry(version).or_default() += 1;
+    }
+    // Struck mid-fleet: some database was not migrated yet.
+    let latest = slow.latest_version();
+    if states.keys().all(|&version| version == latest) {
+        return Err(format!(
+            "every database was complete when the fleet was killed ({states:?}): the kill did not strike mid-run"
+        ));
     }
     let report = slow
         .fleet()
