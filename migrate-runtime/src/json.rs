@@ -83,6 +83,7 @@ impl ErrorDocument {
             ImportError::NoSourceDir { .. } => ("no_source_dir", None),
             ImportError::NoMigrations { .. } => ("no_migrations", None),
             ImportError::TargetNotEmpty { .. } => ("target_not_empty", None),
+            ImportError::TargetIsSource { .. } => ("target_is_source", None),
             ImportError::Read { .. } | ImportError::Write { .. } => ("io", None),
         };
         ErrorDocument {

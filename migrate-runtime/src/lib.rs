@@ -42,6 +42,7 @@ mod compare;
 mod db;
 mod error;
 mod fleet;
+mod foreign;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "import")]

@@ -207,7 +207,7 @@ fn prisma_database_is_taken_over_ignoring_rolled_back_and_unfinished_rows() {
             ),
             (
                 "20240301100000_post_published_at",
-                "never finished (`finished_at` is empty)"
+                "never finished (`finished_at` is empty; Prisma would refuse to deploy over it, P3009: check that none of its statements ran)"
             ),
         ]
     );
@@ -711,4 +711,122 @@ fn cli_looks_for_the_map_beside_the_migrations_and_says_when_it_is_missing() {
         applied_versions(&Connection::open(&db).unwrap()),
         versions(3)
     );
+}
+
+/// A database another tool migrated, before it is taken over: running the set fails on the
+/// first `CREATE TABLE`, changes nothing, and the error, `status` and `check` all point to
+/// `baseline --from <tool>` instead of plain `baseline`.
+#[test]
+fn an_untaken_database_points_to_baseline_from_its_tool() {
+    for (tool, file) in [
+        (SourceTool::Sqlx, "sqlx.sqlite3"),
+        (SourceTool::Diesel, "diesel.sqlite3"),
+        (SourceTool::Refinery, "refinery.sqlite3"),
+        (SourceTool::Prisma, "prisma.sqlite3"),
+    ] {
+        let (_dir, db) = copy_of(file);
+        let mut conn = Connection::open(&db).unwrap();
+        let before = user_dump(&conn);
+        let advice = format!("take it over with `baseline --from {tool}`");
+        let table = tool.history_table().unwrap();
+        match set(tool).run(&mut conn) {
+            Err(Error::Statement(failure)) => {
+                let hint = failure.hint.clone().unwrap_or_default();
+                assert!(hint.contains(&advice), "{tool}: {hint}");
+                assert!(
+                    hint.contains(&format!("it has `{table}`")),
+                    "{tool}: {hint}"
+                );
+            }
+            other => panic!("{tool}: expected the first CREATE TABLE to fail, got {other:?}"),
+        }
+        assert_eq!(
+            user_dump(&conn),
+            before,
+            "{tool}: the failed run changed nothing"
+        );
+        drop(conn);
+
+        let out = cli(tool, &db, &["status"]);
+        assert_eq!(out.status, 0, "{tool}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("pending"), "{tool}: {}", out.stdout);
+        assert!(
+            out.stderr.starts_with("warning: "),
+            "{tool}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(&advice), "{tool}: {}", out.stderr);
+
+        // `check` exits 2 for pending; the child process here reports any failure as 1.
+        let out = cli(tool, &db, &["check"]);
+        assert_eq!(out.status, 1, "{tool}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(&advice), "{tool}: {}", out.stdout);
+
+        // Once taken over, the advice is gone.
+        let mut conn = Connection::open(&db).unwrap();
+        set(tool)
+            .baseline_from(&mut conn, tool, map(tool).as_ref())
+            .unwrap();
+        drop(conn);
+        let out = cli(tool, &db, &["status"]);
+        assert_eq!(out.status, 0, "{tool}: {}{}", out.stdout, out.stderr);
+        assert_eq!(out.stderr, "", "{tool}");
+    }
+}
+
+/// A set imported onto itself is refused with the way out, not as a non-empty directory.
+#[test]
+fn importing_a_directory_into_itself_says_to_move_it_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("migrations");
+    std::fs::create_dir(&source).unwrap();
+    for entry in std::fs::read_dir(foreign().join("sqlx/simple")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), source.join(entry.file_name())).unwrap();
+    }
+    let plan = migrate_runtime::import::ImportPlan::new(SourceTool::Sqlx, &source).unwrap();
+    let error = plan.check_target(&source).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            migrate_runtime::import::ImportError::TargetIsSource { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("move the source aside first"),
+        "{error}"
+    );
+}
+
+/// The README's start-up take-over for a deployed binary, as written there: the map embedded
+/// with `include_str!`, `import::migrated_by`, then `run`. On a fresh database it does nothing
+/// but `run`; on the sqlx database it takes over, then applies the rest.
+#[test]
+fn the_readme_start_up_take_over_works_on_fresh_and_sqlx_databases() {
+    use migrate_runtime::import;
+    static MIGRATIONS: &Migrations = &SQLX;
+    fn start(conn: &mut Connection) -> Result<(), Box<dyn std::error::Error>> {
+        if MIGRATIONS.status(conn)?.counts.pending == MIGRATIONS.len()
+            && let Some(tool) = import::migrated_by(conn)
+        {
+            let map = ImportMap::parse(include_str!(
+                "../../tests/fixtures/foreign/imported/sqlx/IMPORTED.toml"
+            ))?;
+            MIGRATIONS.baseline_from(conn, tool, Some(&map))?;
+        }
+        MIGRATIONS.run(conn)?;
+        Ok(())
+    }
+    let mut fresh = Connection::open_in_memory().unwrap();
+    start(&mut fresh).unwrap();
+    assert_eq!(applied_versions(&fresh), versions(5));
+
+    let (_dir, db) = copy_of("sqlx.sqlite3");
+    let mut conn = Connection::open(&db).unwrap();
+    start(&mut conn).unwrap();
+    assert_eq!(applied_versions(&conn), versions(5));
+    assert_eq!(schema(&conn, Some("_sqlx_migrations")), fresh_schema(&SQLX));
+    // A second start finds nothing to do.
+    start(&mut conn).unwrap();
 }

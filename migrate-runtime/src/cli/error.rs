@@ -130,7 +130,7 @@ pub(crate) enum CliError {
     /// `baseline --from`: the import map is not there.
     #[error("{}", match (path, given) {
         (Some(path), true) => format!("no import map: `{}` does not exist", path.display()),
-        (Some(path), false) => format!("no import map: `{}` does not exist; `baseline --from {tool}` maps the tool's entries to our versions through the IMPORTED.toml that `import --from {tool}` writes beside the migrations: import the set first, or pass --map PATH", path.display()),
+        (Some(path), false) => format!("no import map: `{}` does not exist; `baseline --from {tool}` maps the tool's entries to our versions through the IMPORTED.toml that `import --from {tool}` writes beside the migrations: import the set first, or pass --map PATH (a binary built on another machine looks where it was built: ship IMPORTED.toml with it and pass --map)", path.display()),
         (None, _) => format!("no import map: these migrations were not read from a directory; `baseline --from {tool}` needs --map PATH (the IMPORTED.toml that `import --from {tool}` wrote)"),
     })]
     NoImportMap {

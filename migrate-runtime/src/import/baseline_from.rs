@@ -314,7 +314,7 @@ pub enum BaselineFromError {
 
     /// An applied entry that `IMPORTED.toml` does not list.
     #[error(
-        "{entry} is applied but not in IMPORTED.toml: the database has a migration the imported set does not"
+        "{entry} is applied but not in IMPORTED.toml: the database has a migration the imported set does not; add its file to the source set, delete the imported directory and import again"
     )]
     NotInMap {
         /// The entry.
@@ -371,7 +371,7 @@ pub enum BaselineFromError {
     /// Our file does not hash to what the tool applied, and the import changed nothing in it:
     /// it was edited after the import (`compared` is our file's checksum).
     #[error(
-        "{} differs from {} as the tool applied it (the tool recorded {}, the file gives {}): restore the file as imported, or import again",
+        "{} differs from {} as the tool applied it (the tool recorded {}, the file gives {}): restore the file as imported, or delete the imported directory and import again",
         .0.ours, .0.entry, .0.applied, .0.compared
     )]
     ChangedSinceImport(Box<ChecksumMismatch>),

@@ -162,6 +162,17 @@ pub enum ImportError {
         /// Every problem, in source order.
         problems: Vec<ImportProblem>,
     },
+    /// The target directory is the source directory.
+    #[error(
+        "the target `{}` is the source directory itself: move the source aside first (for \
+         example `mv migrations migrations_sqlx`), then import from there into the now free \
+         name",
+        path.display()
+    )]
+    TargetIsSource {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The target directory exists and is not empty.
     #[error(
         "the target directory `{}` is not empty: import into a new or empty directory",

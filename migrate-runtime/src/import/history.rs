@@ -91,7 +91,7 @@ pub(crate) fn read(
                     reason: if rolled_back {
                         "rolled back (`rolled_back_at` is set)"
                     } else {
-                        "never finished (`finished_at` is empty)"
+                        "never finished (`finished_at` is empty; Prisma would refuse to deploy over it, P3009: check that none of its statements ran)"
                     },
                 });
                 continue;

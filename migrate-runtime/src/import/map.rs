@@ -67,13 +67,10 @@ impl SourceTool {
     /// The table where the tool records applied migrations; `None` for rusqlite_migration,
     /// which keeps only `PRAGMA user_version`.
     pub fn history_table(self) -> Option<&'static str> {
-        match self {
-            SourceTool::Sqlx => Some("_sqlx_migrations"),
-            SourceTool::Diesel => Some("__diesel_schema_migrations"),
-            SourceTool::Refinery => Some("refinery_schema_history"),
-            SourceTool::Prisma => Some("_prisma_migrations"),
-            SourceTool::RusqliteMigration => None,
-        }
+        crate::foreign::HISTORY_TABLES
+            .into_iter()
+            .find(|(_, tool)| *tool == self.name())
+            .map(|(table, _)| table)
     }
 }
 

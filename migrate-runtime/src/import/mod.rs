@@ -62,3 +62,21 @@ pub fn import(
     plan.write(target.as_ref())?;
     Ok(plan)
 }
+
+/// The tool whose history table `conn`'s database holds (sqlx, diesel, refinery or Prisma),
+/// if any: a database to take over with [`Migrations::baseline_from`](crate::Migrations::baseline_from)
+/// rather than migrate again. rusqlite_migration leaves no table, so it is never named.
+///
+/// ```
+/// use migrate_runtime::import::{migrated_by, SourceTool};
+/// use migrate_runtime::rusqlite::Connection;
+///
+/// let conn = Connection::open_in_memory()?;
+/// assert_eq!(migrated_by(&conn), None);
+/// conn.execute_batch("CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY)")?;
+/// assert_eq!(migrated_by(&conn), Some(SourceTool::Sqlx));
+/// # Ok::<(), migrate_runtime::rusqlite::Error>(())
+/// ```
+pub fn migrated_by(conn: &rusqlite::Connection) -> Option<SourceTool> {
+    crate::foreign::migrated_by(conn).and_then(|(_, tool)| tool.parse().ok())
+}

@@ -30,6 +30,17 @@ impl ImportPlan {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_target(&self, target: &Path) -> Result<(), ImportError> {
+        // Importing a directory into itself: the usual case is a set already called
+        // `migrations`, which must move aside first.
+        if let (Ok(a), Ok(b)) = (
+            fs::canonicalize(target),
+            fs::canonicalize(self.source_dir()),
+        ) && a == b
+        {
+            return Err(ImportError::TargetIsSource {
+                path: target.to_path_buf(),
+            });
+        }
         match fs::read_dir(target) {
             Ok(mut entries) => match entries.next() {
                 None => Ok(()),

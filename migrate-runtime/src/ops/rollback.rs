@@ -297,7 +297,10 @@ impl<'a> RollbackStep<'a, '_> {
             let script = ScriptTransaction::watch(conn);
             for statement in down.statements() {
                 run_statement(conn, statement.text).map_err(|e| {
-                    rename(statement_failure(migration, &statement, &e, self.done), &id)
+                    rename(
+                        statement_failure(conn, migration, &statement, &e, self.done),
+                        &id,
+                    )
                 })?;
             }
             script.commit()?;

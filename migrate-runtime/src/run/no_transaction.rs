@@ -146,7 +146,7 @@ impl FailedRun<'_> {
         if is_busy(&self.error) {
             return classify(conn, self.error, Some(&id), self.started);
         }
-        let failure = statement_failure(migration, &self.statement, &self.error, applied);
+        let failure = statement_failure(conn, migration, &self.statement, &self.error, applied);
         let message = failure.to_string();
         let index = self.statement.index;
         let stored = FailedStatement {

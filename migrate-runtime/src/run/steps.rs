@@ -143,7 +143,7 @@ pub(crate) fn execute_script(
     for statement in script.statements() {
         log_statement(migration, &statement);
         run_statement(conn, statement.text)
-            .map_err(|e| statement_failure(migration, &statement, &e, applied))?;
+            .map_err(|e| statement_failure(conn, migration, &statement, &e, applied))?;
     }
     Ok(())
 }
@@ -168,6 +168,7 @@ pub(crate) fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()
 
 /// [`Error::Statement`] for a statement SQLite rejected.
 pub(crate) fn statement_failure(
+    conn: &Connection,
     migration: &Migration<'_>,
     statement: &StatementView<'_>,
     error: &rusqlite::Error,
@@ -184,18 +185,23 @@ pub(crate) fn statement_failure(
             _ => None,
         },
         applied: applied.to_vec(),
-        hint: hint_for(&sqlite_message(error)),
+        hint: hint_for(conn, &sqlite_message(error)),
     }))
 }
 
 /// What to do about a failed statement, when its message says: a table or index that already
-/// exists usually means a database that had this schema before it was managed by migrations.
-fn hint_for(message: &str) -> Option<String> {
-    message.contains("already exists").then(|| {
-        "if this database already had the schema before it was managed by migrations, record \
-         the migrations it already has with `baseline` (`Migrations::baseline`) instead of \
-         running them"
-            .to_owned()
+/// exists usually means a database that had this schema before it was managed by migrations,
+/// often by another tool, whose history table then says which.
+fn hint_for(conn: &Connection, message: &str) -> Option<String> {
+    if !message.contains("already exists") {
+        return None;
+    }
+    Some(match crate::foreign::migrated_by(conn) {
+        Some((table, tool)) => crate::foreign::take_over_advice(table, tool),
+        None => "if this database already had the schema before it was managed by migrations, \
+                 record the migrations it already has with `baseline` (`Migrations::baseline`) \
+                 instead of running them"
+            .to_owned(),
     })
 }
 

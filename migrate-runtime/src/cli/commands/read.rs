@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use rusqlite::Connection;
+
 use super::database::Database;
 use crate::cli::error::CliError;
 use crate::cli::output::{Ui, list, plural};
@@ -13,11 +15,15 @@ pub(super) fn status(
     db: &Database,
     ui: &Ui,
 ) -> Result<ExitCode, CliError> {
-    let status = migrations.status(&db.open_read()?)?;
+    let conn = db.open_read()?;
+    let status = migrations.status(&conn)?;
     if ui.json {
         ui.json_out(&json::Status::new(&db.shown, &status));
     } else if !ui.quiet {
         ui.status_table(&db.shown, &status);
+    }
+    if let Some(advice) = take_over_advice(&conn, &status) {
+        ui.warning(advice);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -57,11 +63,11 @@ pub(super) fn history(
 /// `check` answers with its exit code, so a database it cannot read is an answer too (exit 1,
 /// with a JSON document under `--json`), not a failure of the command.
 pub(super) fn check(migrations: &Migrations, db: &Database, ui: &Ui) -> ExitCode {
-    let status = match db
+    let read = db
         .open_read()
-        .and_then(|conn| Ok(migrations.status(&conn)?))
-    {
-        Ok(status) => status,
+        .and_then(|conn| Ok((migrations.status(&conn)?, conn)));
+    let (status, conn) = match read {
+        Ok(read) => read,
         Err(error) => {
             let message = error.to_string();
             if ui.json {
@@ -76,7 +82,10 @@ pub(super) fn check(migrations: &Migrations, db: &Database, ui: &Ui) -> ExitCode
             return error.exit_code();
         }
     };
-    let verdict = Verdict::of(&status);
+    let mut verdict = Verdict::of(&status);
+    if let Some(advice) = take_over_advice(&conn, &status) {
+        verdict.message = format!("{}; {advice}", verdict.message);
+    }
     if ui.json {
         ui.json_out(&json::Check {
             current_version: Some(status.current_version),
@@ -97,6 +106,19 @@ pub(super) fn check(migrations: &Migrations, db: &Database, ui: &Ui) -> ExitCode
         ui.say(&verdict.message);
     }
     ExitCode::from(verdict.result.exit_code())
+}
+
+/// For a database this library has never migrated that another tool's history table says
+/// was migrated by that tool: what to do instead of applying everything again.
+fn take_over_advice(conn: &Connection, status: &Status) -> Option<String> {
+    let untracked = status
+        .migrations
+        .iter()
+        .all(|m| m.state == MigrationState::Pending);
+    untracked
+        .then(|| crate::foreign::migrated_by(conn))
+        .flatten()
+        .map(|(table, tool)| crate::foreign::take_over_advice(table, tool))
 }
 
 /// What `check` concludes from a status.

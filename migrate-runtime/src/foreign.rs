@@ -1,0 +1,39 @@
+//! Other migration tools' history tables: a database one of them migrated is taken over with
+//! `baseline --from`, not migrated again; the errors and the CLI say so when they see one.
+//!
+//! Invariant: only reads `sqlite_schema`; never fails a caller (a database that cannot be
+//! read simply names no tool).
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// Each tool's history table and the name `baseline --from` takes for it.
+pub(crate) const HISTORY_TABLES: [(&str, &str); 4] = [
+    ("_sqlx_migrations", "sqlx"),
+    ("__diesel_schema_migrations", "diesel"),
+    ("refinery_schema_history", "refinery"),
+    ("_prisma_migrations", "prisma"),
+];
+
+/// The tool whose history table the database holds, with that table's name.
+pub(crate) fn migrated_by(conn: &Connection) -> Option<(&'static str, &'static str)> {
+    HISTORY_TABLES.into_iter().find(|(table, _)| {
+        conn.query_row(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [table],
+            |_| Ok(()),
+        )
+        .optional()
+        .ok()
+        .flatten()
+        .is_some()
+    })
+}
+
+/// What to do with a database `tool` migrated, for messages.
+pub(crate) fn take_over_advice(table: &str, tool: &str) -> String {
+    format!(
+        "this database was migrated by {tool} (it has `{table}`): take it over with \
+         `baseline --from {tool}` (`Migrations::baseline_from`), which records what {tool} \
+         applied without running it, then apply the rest"
+    )
+}
