@@ -1,7 +1,7 @@
 //! The child process of the reliability trials: applies a named set to a database file.
 //!
 //! `migrator <set> <rows> <db> [--wait-stdin] [--busy-ms N] [--cache-pages N] [--events]
-//! [--pause-ms N]`
+//! [--clock] [--pause-ms N]`
 //!
 //! With `--wait-stdin` it opens the database, then blocks until its standard input yields a
 //! byte or closes, so that a parent can release many children at the same moment. With
@@ -9,7 +9,9 @@
 //! `finished <v>` as the runner reports them, each line flushed, so that a parent can aim a
 //! kill at a phase of the run; `--pause-ms N` sleeps N ms after `opened` and after each
 //! `finished` but the last, so that the moments before the first migration and between two migrations
-//! last long enough to be hit. On success
+//! last long enough to be hit. `--clock` ends each event line with ` at <µs>`, microseconds
+//! since the Unix epoch, so that a parent can order the events of several children on one
+//! clock (who was already running when another finished). On success
 //! it prints `applied: <versions>` and exits 0; on failure it prints `error: <message>` and
 //! `kind: <variant>` on standard error and exits 1 (2 for bad arguments).
 
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
     if args.len() < 3 {
         eprintln!(
             "usage: migrator <set> <rows> <db> [--wait-stdin] [--busy-ms N] [--cache-pages N] \
-             [--events] [--pause-ms N]"
+             [--events] [--clock] [--pause-ms N]"
         );
         return ExitCode::from(2);
     }
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     let mut busy_ms = None;
     let mut cache_pages = None;
     let mut events = false;
+    let mut clock = false;
     let mut pause = Duration::ZERO;
     let mut rest = args[3..].iter();
     while let Some(arg) = rest.next() {
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
             "--busy-ms" => busy_ms = rest.next().and_then(|v| v.parse::<u64>().ok()),
             "--cache-pages" => cache_pages = rest.next().and_then(|v| v.parse::<i64>().ok()),
             "--events" => events = true,
+            "--clock" => clock = true,
             "--pause-ms" => {
                 let ms = rest.next().and_then(|v| v.parse::<u64>().ok());
                 pause = Duration::from_millis(ms.unwrap_or(0));
@@ -76,7 +80,15 @@ fn main() -> ExitCode {
         let say = |line: String| {
             if events {
                 let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
+                if clock {
+                    let micros = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_micros())
+                        .unwrap_or(0);
+                    let _ = writeln!(out, "{line} at {micros}");
+                } else {
+                    let _ = writeln!(out, "{line}");
+                }
                 let _ = out.flush();
             }
         };

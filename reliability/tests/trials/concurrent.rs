@@ -1,5 +1,11 @@
 //! Concurrent start: 8 to 16 processes released together against one file. Every migration is
 //! applied exactly once (by one of them), every process exits 0, none prints "locked".
+//!
+//! A round proves something about waiting only if it was contended: some follower (a process
+//! that applied nothing) started its run before the leader finished its last migration, so it
+//! had to wait for the leader. The children print their events with a timestamp (`--events
+//! --clock`), a round's contention is read from them, and the family fails unless at least
+//! [`CONTENDED_FLOOR`] % of its rounds were contended.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,6 +19,9 @@ use crate::common::{
     tracking_complete,
 };
 
+/// The share of rounds, in percent, that must be contended for the family to pass.
+const CONTENDED_FLOOR: usize = 80;
+
 /// Rows of the `slow` set's long migration.
 const SLOW_ROWS: u32 = 60_000;
 
@@ -22,7 +31,8 @@ struct Kind {
     /// Extra arguments for every child.
     args: &'static [&'static str],
     what: &'static str,
-    /// Release the children spread over the leader's run instead of all at once.
+    /// Release the children spread over the first three quarters of the leader's run instead
+    /// of all at once.
     stagger: bool,
 }
 
@@ -62,8 +72,10 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         }
     }
     let mut processes = 0;
+    let mut contended = 0;
+    let mut played = 0;
     for round in 0..rounds {
-        // Alternate journal modes; every fourth round uses the slow set.
+        // Alternate journal modes; rounds 2 and 3 of every four (half of them) use the slow set.
         let j = round % 2;
         let k = usize::from(round % 4 >= 2);
         let journal = Journal::ALL[j];
@@ -96,7 +108,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     let child = Command::new(ctx.migrator)
                         .args([kind.set_name, &kind.rows.to_string()])
                         .arg(&path)
-                        .arg("--wait-stdin")
+                        .args(["--wait-stdin", "--events", "--clock"])
                         .args(kind.args)
                         .stdin(Stdio::piped())
                         .stdout(Stdio::piped())
@@ -106,11 +118,14 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     children.push(child);
                 }
                 // Give every child time to open the database, then release them together.
-                // With the slow set, release them over the leader's run instead, so that
-                // followers arrive while the leader holds SQLite's lock.
+                // With the slow set, release them over the first three quarters of the
+                // leader's run instead (its run measured in this process; the child, sharing
+                // the machine, is slower), so that followers arrive while the leader holds
+                // the locks.
                 std::thread::sleep(Duration::from_millis(50));
+                played += 1;
                 let spread = if kind.stagger {
-                    took.as_micros() as u64 * 3 / 2
+                    took.as_micros() as u64 * 3 / 4
                 } else {
                     0
                 };
@@ -127,6 +142,10 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 }
                 let mut applied: BTreeMap<i64, usize> = BTreeMap::new();
                 let mut problems = Vec::new();
+                // Per follower (a process that applied nothing) when it opened, after the
+                // release; and when the last migration finished, whoever ran it.
+                let mut followers_opened = Vec::new();
+                let mut last_finished = None::<u128>;
                 for (i, child) in children.into_iter().enumerate() {
                     let out = child.wait_with_output().map_err(s)?;
                     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -141,11 +160,30 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     if format!("{stdout}{stderr}").to_lowercase().contains("locked") {
                         problems.push(format!("process {i} printed \"locked\": {}", stderr.trim()));
                     }
+                    let mut opened = None;
+                    let mut applied_here = 0;
                     for line in stdout.lines() {
                         if let Some(list) = line.strip_prefix("applied: ") {
                             for v in list.split(',').filter(|v| !v.is_empty()) {
                                 *applied.entry(v.parse().map_err(s)?).or_default() += 1;
+                                applied_here += 1;
                             }
+                        } else if let Some((event, at)) = line.rsplit_once(" at ") {
+                            let at: u128 = at
+                                .parse()
+                                .map_err(|e| format!("process {i}: event line `{line}`: {e}"))?;
+                            if event == "opened" {
+                                opened = Some(at);
+                            } else if event.starts_with("finished ") {
+                                last_finished = last_finished.max(Some(at));
+                            }
+                        }
+                    }
+                    if out.status.success() {
+                        let opened =
+                            opened.ok_or_else(|| format!("process {i} printed no `opened` event"))?;
+                        if applied_here == 0 {
+                            followers_opened.push(opened);
                         }
                     }
                 }
@@ -161,6 +199,13 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                         set.latest_version()
                     ));
                 }
+                let last_finished =
+                    last_finished.ok_or("no process printed a `finished` event")?;
+                // A follower that opened before the last migration finished found work
+                // pending and the migrator lock held: it waited for the leader.
+                if followers_opened.iter().any(|&at| at < last_finished) {
+                    contended += 1;
+                }
                 let conn = open(&path)?;
                 integrity(&conn)?;
                 same("after the concurrent start", &dump(&conn, DumpKind::Logical)?, expected)?;
@@ -168,5 +213,18 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             },
         );
     }
-    println!("  concurrent: {rounds} rounds, {processes} processes in all");
+    println!(
+        "  concurrent: {played} rounds, {processes} processes in all; {contended} rounds contended \
+         (a follower started before the leader's last migration finished)"
+    );
+    if contended * 100 < played * CONTENDED_FLOOR {
+        tally.record(
+            "contended rounds",
+            0,
+            Some(format!(
+                "only {contended} of {played} rounds were contended, fewer than {CONTENDED_FLOOR} %: \
+                 the rounds did not test waiting"
+            )),
+        );
+    }
 }
