@@ -1,8 +1,11 @@
 //! Bad input at compile time: malformed migration directories, each embedded by one `static`
-//! of one generated fixture crate, built once. Every directory must produce a compile error,
-//! at its own line, that names the offending file; the macro must never panic. A second crate,
-//! with the `verify` feature, embeds well-formed directories that fail when the compiler runs
-//! them (SQL errors, down files, foreign keys, the sandbox, the time budget, the snapshot).
+//! of one generated fixture crate, built once. Every directory must produce a compile error at
+//! its own line in which one message names the offending file and gives the reason (a fragment
+//! of the real message, e.g. "the version must be at least 1"); the macro must never panic. A
+//! second crate, with the `verify` feature, embeds well-formed directories that fail when the
+//! compiler runs them (SQL errors, down files, foreign keys, the sandbox, the time budget, the
+//! snapshot). The control directories (the same characters or statements where they are
+//! allowed) are embedded in crates of their own, with and without `verify`, which must build.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -11,18 +14,23 @@ use migrate_test_kit::fixture;
 
 use crate::common::{Ctx, Tally, s};
 
-/// One malformed directory.
+/// One migration directory: malformed, or a control that must compile.
 struct Case {
     name: &'static str,
     /// Files to create: (relative path, contents). A path ending in `/` is a directory.
     files: Vec<(String, Vec<u8>)>,
     /// How the macro's argument relates to the directory.
     layout: Layout,
-    /// What the error must contain: the offending file's name. Empty for the valid control
-    /// directory, which must compile without error.
-    names: String,
-    /// What else the error must say (e.g. `line 2, column 9`), empty when nothing.
-    detail: &'static str,
+    /// What the errors must say: per pair, one and the same message names the file (in
+    /// backticks, alone or ending a path) and contains the reason fragment, taken from the
+    /// real message. Empty for a control directory, which must compile.
+    expect: Vec<(String, &'static str)>,
+}
+
+impl Case {
+    fn is_control(&self) -> bool {
+        self.expect.is_empty()
+    }
 }
 
 #[derive(PartialEq)]
@@ -42,34 +50,49 @@ fn ok1() -> (String, Vec<u8>) {
     f("0001_init.sql", "CREATE TABLE t (x);\n")
 }
 
-fn case(name: &'static str, files: Vec<(String, Vec<u8>)>, names: &str) -> Case {
+/// A directory refused with one message that names each of `names` (`|`-separated) and
+/// says `reason`.
+fn case(
+    name: &'static str,
+    files: Vec<(String, Vec<u8>)>,
+    names: &str,
+    reason: &'static str,
+) -> Case {
+    let expect = names.split('|').map(|n| (n.to_owned(), reason)).collect();
+    case_many(name, files, &[]).with(expect)
+}
+
+/// A directory refused with, per (file, reason) pair, a message that names the file and says
+/// the reason.
+fn case_many(
+    name: &'static str,
+    files: Vec<(String, Vec<u8>)>,
+    expect: &[(&str, &'static str)],
+) -> Case {
     Case {
         name,
         files,
         layout: Layout::Dir,
-        names: names.to_owned(),
-        detail: "",
+        expect: expect.iter().map(|&(f, r)| (f.to_owned(), r)).collect(),
     }
 }
 
-/// [`case`] whose error must also contain `detail`.
-fn case_saying(
-    name: &'static str,
-    files: Vec<(String, Vec<u8>)>,
-    names: &str,
-    detail: &'static str,
-) -> Case {
-    Case {
-        detail,
-        ..case(name, files, names)
+/// A control directory: built in a crate of its own, which must compile.
+fn control(name: &'static str, files: Vec<(String, Vec<u8>)>) -> Case {
+    case_many(name, files, &[])
+}
+
+impl Case {
+    fn with(self, expect: Vec<(String, &'static str)>) -> Case {
+        Case { expect, ..self }
     }
 }
 
 fn cases() -> Vec<Case> {
     let bad_name = |file: &str| vec![ok1(), f(file, "SELECT 1;\n")];
     vec![
-        // The control: a valid directory, which must get no error at its line.
-        case(
+        // The control: a valid directory, which must compile.
+        control(
             "valid_control",
             vec![
                 ok1(),
@@ -78,64 +101,96 @@ fn cases() -> Vec<Case> {
                 f("README.md", "not a migration"),
                 f(".0003_hidden.sql", "not a migration either"),
             ],
-            "",
         ),
         Case {
             name: "empty_dir",
             files: vec![],
             layout: Layout::Dir,
-            names: "empty_dir".to_owned(),
-            detail: "",
+            expect: vec![("empty_dir".to_owned(), "no migrations found in")],
         },
         Case {
             name: "missing_dir",
             files: vec![],
             layout: Layout::Missing,
-            names: "missing_dir".to_owned(),
-            detail: "",
+            expect: vec![("missing_dir".to_owned(), "does not exist")],
         },
         Case {
             name: "plain_file",
             files: vec![],
             layout: Layout::PlainFile,
-            names: "plain_file".to_owned(),
-            detail: "",
+            expect: vec![("plain_file".to_owned(), "is not a directory")],
         },
         case(
             "only_readme",
             vec![f("README.md", "# notes\n")],
             "only_readme",
+            "no migrations found in",
         ),
-        case("no_separator", bad_name("0002init.sql"), "0002init.sql"),
-        case("version_not_decimal", bad_name("2x_add.sql"), "2x_add.sql"),
-        case("version_empty", bad_name("_add.sql"), "_add.sql"),
-        case("version_negative", bad_name("-2_add.sql"), "-2_add.sql"),
-        case("version_zero", bad_name("0000_add.sql"), "0000_add.sql"),
+        case(
+            "no_separator",
+            bad_name("0002init.sql"),
+            "0002init.sql",
+            "no `_` between version and description",
+        ),
+        case(
+            "version_not_decimal",
+            bad_name("2x_add.sql"),
+            "2x_add.sql",
+            "the version `2x` is not a decimal number",
+        ),
+        case(
+            "version_empty",
+            bad_name("_add.sql"),
+            "_add.sql",
+            "the version is empty",
+        ),
+        case(
+            "version_negative",
+            bad_name("-2_add.sql"),
+            "-2_add.sql",
+            "the version `-2` is not a decimal number",
+        ),
+        case(
+            "version_zero",
+            bad_name("0000_add.sql"),
+            "0000_add.sql",
+            "the version must be at least 1",
+        ),
         case(
             "version_too_large",
             bad_name("99999999999999999999_big.sql"),
             "99999999999999999999_big.sql",
+            "is larger than 9223372036854775807",
         ),
-        case("empty_description", bad_name("0002_.sql"), "0002_.sql"),
+        case(
+            "empty_description",
+            bad_name("0002_.sql"),
+            "0002_.sql",
+            "the description is empty",
+        ),
         case(
             "description_space",
             bad_name("0002_add orders.sql"),
             "0002_add orders.sql",
+            "the description contains ' '",
         ),
         case(
             "description_dot",
             bad_name("0002_add.orders.sql"),
             "0002_add.orders.sql",
+            "the description contains '.'",
         ),
         case(
             "description_unicode",
             bad_name("0002_café.sql"),
             "0002_café.sql",
+            "the description contains 'é'",
         ),
         case(
             "double_down",
             bad_name("0001_init.down.down.sql"),
             "0001_init.down.down.sql",
+            "the description contains '.'",
         ),
         case(
             "duplicate_version",
@@ -145,31 +200,37 @@ fn cases() -> Vec<Case> {
                 f("002_b.sql", "SELECT 2;"),
             ],
             "002_b.sql",
+            "duplicate migration version 2",
         ),
         case(
             "duplicate_leading_zeros",
             vec![ok1(), f("1_init.sql", "SELECT 1;")],
             "0001_init.sql|1_init.sql",
+            "duplicate migration version 1",
         ),
         case(
             "gap",
             vec![ok1(), f("0003_c.sql", "SELECT 3;")],
             "0003_c.sql",
+            "is followed by `0003_c.sql` (2 is missing)",
         ),
         case(
             "starts_at_2",
             vec![f("0002_b.sql", "SELECT 2;")],
             "0002_b.sql",
+            "versions start at 1 but the first migration is",
         ),
         case(
             "down_without_up",
             vec![ok1(), f("0002_x.down.sql", "SELECT 1;")],
             "0002_x.down.sql",
+            "has no matching up migration",
         ),
         case(
             "down_other_description",
             vec![ok1(), f("0001_other.down.sql", "DROP TABLE t;")],
             "0001_other.down.sql",
+            "has no matching up migration",
         ),
         case(
             "not_utf8",
@@ -181,6 +242,7 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             "0002_latin1.sql",
+            "is not valid UTF-8",
         ),
         case(
             "down_not_utf8",
@@ -192,21 +254,22 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             "0001_init.down.sql",
+            "is not valid UTF-8",
         ),
         // Characters SQLite cannot take where they stand: refused with their line and column.
-        case_saying(
+        case(
             "nul_byte",
             vec![ok1(), f("0002_nul.sql", "SELECT 1;\nSELECT 2;\0\n")],
             "0002_nul.sql",
             "line 2, column 10: a NUL byte",
         ),
-        case_saying(
+        case(
             "nul_in_string",
             vec![ok1(), f("0002_nul.sql", "INSERT INTO t VALUES ('a\0b');\n")],
             "0002_nul.sql",
             "line 1, column 25: a NUL byte",
         ),
-        case_saying(
+        case(
             "utf16_file",
             vec![
                 ok1(),
@@ -218,13 +281,13 @@ fn cases() -> Vec<Case> {
             "0002_utf16.sql",
             "line 1, column 2: a NUL byte",
         ),
-        case_saying(
+        case(
             "nul_in_down",
             vec![ok1(), f("0001_init.down.sql", "DROP TABLE t;\0")],
             "0001_init.down.sql",
             "line 1, column 14: a NUL byte",
         ),
-        case_saying(
+        case(
             "control_character",
             vec![
                 ok1(),
@@ -236,25 +299,25 @@ fn cases() -> Vec<Case> {
             "0002_ctrl.sql",
             "line 3, column 14: the control character 0x01",
         ),
-        case_saying(
+        case(
             "escape_character",
             vec![ok1(), f("0002_esc.sql", "\u{1b}[0mCREATE TABLE u (x);\n")],
             "0002_esc.sql",
             "line 1, column 1: the control character 0x1b",
         ),
-        case_saying(
+        case(
             "delete_character",
             vec![ok1(), f("0002_del.sql", "CREATE TABLE u (x\u{7f});\n")],
             "0002_del.sql",
             "line 1, column 18: the control character 0x7f",
         ),
-        case_saying(
+        case(
             "vertical_tab",
             vec![ok1(), f("0002_vt.sql", "CREATE TABLE u\u{b}(x);\n")],
             "0002_vt.sql",
             "line 1, column 15: the control character 0x0b",
         ),
-        case_saying(
+        case(
             "byte_order_mark_mid_file",
             vec![
                 ok1(),
@@ -267,7 +330,7 @@ fn cases() -> Vec<Case> {
             "0002_joined.sql",
             "line 2, column 1: a byte-order mark",
         ),
-        case_saying(
+        case(
             "byte_order_mark_in_name",
             vec![ok1(), f("0002_name.sql", "CREATE TABLE u\u{feff}v (x);\n")],
             "0002_name.sql",
@@ -275,7 +338,7 @@ fn cases() -> Vec<Case> {
         ),
         // The control: the same characters where SQLite takes them (a leading mark, strings,
         // quoted identifiers, comments) compile.
-        case(
+        control(
             "control_characters_allowed",
             vec![
                 ok1(),
@@ -285,7 +348,6 @@ fn cases() -> Vec<Case> {
                      INSERT INTO t VALUES ('\u{1}\u{7f}\u{feff}'); /* \u{b} */\n",
                 ),
             ],
-            "",
         ),
         case(
             "only_comments",
@@ -294,58 +356,69 @@ fn cases() -> Vec<Case> {
                 f("0002_nothing.sql", "-- nothing yet\n/* still nothing */\n"),
             ],
             "0002_nothing.sql",
+            "contains no SQL statement",
         ),
         case(
             "only_whitespace",
             vec![ok1(), f("0002_blank.sql", "\n  \n\t\n")],
             "0002_blank.sql",
+            "contains no SQL statement",
         ),
         case(
             "only_semicolons",
             vec![ok1(), f("0002_semis.sql", ";;\n;\n")],
             "0002_semis.sql",
+            "contains no SQL statement",
         ),
         case(
             "empty_file",
             vec![ok1(), f("0002_empty.sql", "")],
             "0002_empty.sql",
+            "contains no SQL statement",
         ),
         case(
             "down_empty",
             vec![ok1(), f("0001_init.down.sql", "-- todo\n")],
             "0001_init.down.sql",
+            "contains no SQL statement",
         ),
         case(
             "unterminated_string",
             vec![ok1(), f("0002_quote.sql", "INSERT INTO t VALUES ('abc);\n")],
             "0002_quote.sql",
+            "line 1: `'` opened here is never closed",
         ),
         case(
             "unterminated_identifier",
             vec![ok1(), f("0002_ident.sql", "CREATE TABLE \"t2 (x);\n")],
             "0002_ident.sql",
+            "line 1: `\"` opened here is never closed",
         ),
         case(
             "unterminated_backtick",
             vec![ok1(), f("0002_tick.sql", "CREATE TABLE `t2 (x);\n")],
             "0002_tick.sql",
+            "line 1: ``` opened here is never closed",
         ),
         case(
             "unterminated_bracket",
             vec![ok1(), f("0002_bracket.sql", "CREATE TABLE [t2 (x);\n")],
             "0002_bracket.sql",
+            "line 1: `[` opened here is never closed",
         ),
         case(
             "unterminated_in_down",
             vec![ok1(), f("0001_init.down.sql", "DROP TABLE 't;\n")],
             "0001_init.down.sql",
+            "line 1: `'` opened here is never closed",
         ),
         case(
             "vacuum_in_transaction",
             vec![ok1(), f("0002_vacuum.sql", "DELETE FROM t;\nVACUUM;\n")],
             "0002_vacuum.sql",
+            "line 2: `VACUUM` cannot run inside a transaction",
         ),
-        case(
+        case_many(
             "begin_in_transaction",
             vec![
                 ok1(),
@@ -354,22 +427,28 @@ fn cases() -> Vec<Case> {
                     "BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
                 ),
             ],
-            "0002_begin.sql",
+            &[
+                ("0002_begin.sql", "line 1: remove `BEGIN`"),
+                ("0002_begin.sql", "line 3: remove `COMMIT`"),
+            ],
         ),
         case(
             "journal_mode_in_transaction",
             vec![ok1(), f("0002_wal.sql", "PRAGMA journal_mode = WAL;\n")],
             "0002_wal.sql",
+            "line 1: `PRAGMA journal_mode` cannot run inside a transaction",
         ),
         case(
             "foreign_keys_pragma",
             vec![ok1(), f("0002_fk.sql", "PRAGMA main.foreign_keys = ON;\n")],
             "0002_fk.sql",
+            "line 1: remove `PRAGMA foreign_keys`",
         ),
         case(
             "attach_in_transaction",
             vec![ok1(), f("0002_attach.sql", "ATTACH 'other.db' AS other;\n")],
             "0002_attach.sql",
+            "line 1: `ATTACH` cannot run inside a transaction",
         ),
         case(
             "directive_not_first_line",
@@ -381,16 +460,21 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             "0002_late.sql",
+            "line 3: `VACUUM` cannot run inside a transaction",
         ),
         case(
             "subdirectory",
             vec![ok1(), ("nested/".to_owned(), Vec::new())],
             "nested",
+            "is a subdirectory",
         ),
-        case(
+        case_many(
             "several_problems",
             vec![ok1(), f("0003_c.sql", "SELECT 3;"), f("0004_d.sql", "")],
-            "0003_c.sql|0004_d.sql",
+            &[
+                ("0003_c.sql", "gap in migration versions"),
+                ("0004_d.sql", "contains no SQL statement"),
+            ],
         ),
     ]
 }
@@ -406,7 +490,7 @@ fn verify_cases() -> Vec<Case> {
     };
     vec![
         // The control: a table rebuild undone by its down file, a no-transaction migration.
-        case(
+        control(
             "verify_valid_control",
             vec![
                 users(),
@@ -424,7 +508,6 @@ fn verify_cases() -> Vec<Case> {
                 ),
                 f("0003_vacuum.sql", "-- migrate:no-transaction\nVACUUM;\n"),
             ],
-            "",
         ),
         case(
             "verify_sql_error",
@@ -436,15 +519,25 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_index.sql",
+            "fails at statement 1 (line 1): no such table: main.userz",
         ),
-        case(
+        case_many(
             "verify_two_failures",
             vec![
                 users(),
                 f("0002_a.sql", "INSERT INTO nowhere VALUES (1);\n"),
                 f("0003_b.sql", "ALTER TABLE users ADD COLUMN id INTEGER;\n"),
             ],
-            "0002_a.sql|0003_b.sql",
+            &[
+                (
+                    "0002_a.sql",
+                    "fails at statement 1 (line 1): no such table: nowhere",
+                ),
+                (
+                    "0003_b.sql",
+                    "fails at statement 1 (line 1): duplicate column name: id",
+                ),
+            ],
         ),
         case(
             "verify_foreign_keys",
@@ -457,6 +550,7 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_orders.sql",
+            "leaves rows that violate foreign keys",
         ),
         case(
             "verify_down_leaves_index",
@@ -469,6 +563,7 @@ fn verify_cases() -> Vec<Case> {
                 f("0002_idx.down.sql", "DROP TABLE t;\n"),
             ],
             "0002_idx.down.sql",
+            "index `users_name` remains",
         ),
         case(
             "verify_down_leaves_column",
@@ -481,6 +576,7 @@ fn verify_cases() -> Vec<Case> {
                 f("0002_col.down.sql", "UPDATE users SET nickname = NULL;\n"),
             ],
             "0002_col.down.sql",
+            "column `users.nickname` remains",
         ),
         case(
             "verify_down_leaves_trigger",
@@ -494,6 +590,7 @@ fn verify_cases() -> Vec<Case> {
                 f("0002_trg.down.sql", "DROP TABLE log;\n"),
             ],
             "0002_trg.down.sql",
+            "trigger `users_log` remains",
         ),
         case(
             "verify_unknown_allowed_lint",
@@ -505,6 +602,7 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_drop.sql",
+            "unknown lint `destroy`",
         ),
         case(
             "verify_attach_denied",
@@ -516,6 +614,7 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_attach.sql",
+            "`ATTACH` is not allowed during verification",
         ),
         case(
             "verify_vacuum_into_denied",
@@ -527,6 +626,7 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_copy.sql",
+            "`VACUUM INTO` is not allowed during verification",
         ),
         case(
             "verify_runaway_query",
@@ -539,13 +639,16 @@ fn verify_cases() -> Vec<Case> {
                 ),
             ],
             "0002_forever.sql",
+            "did not finish within the verification budget",
         ),
         Case {
             name: "verify_snapshot_missing",
             files: vec![users()],
             layout: Layout::Snapshot,
-            names: "schema.sql".to_owned(),
-            detail: "",
+            expect: vec![(
+                "schema.sql".to_owned(),
+                "does not exist: run `MIGRATE_BLESS=1 cargo build`",
+            )],
         },
     ]
 }
@@ -553,26 +656,61 @@ fn verify_cases() -> Vec<Case> {
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
     for verify in [false, true] {
         let seed = tally.next_seed();
-        let cases = if verify { verify_cases() } else { cases() };
-        match build(ctx, &cases, verify) {
-            Ok(results) => {
-                for (case, problem) in cases.iter().zip(results) {
-                    tally.record(&format!("directory `{}`", case.name), seed, problem);
-                }
-            }
-            Err(e) => {
-                for case in &cases {
-                    tally.record(&format!("directory `{}`", case.name), seed, Some(e.clone()));
-                }
-            }
+        let all = if verify { verify_cases() } else { cases() };
+        let (controls, malformed): (Vec<Case>, Vec<Case>) =
+            all.into_iter().partition(Case::is_control);
+        let refused = compile(ctx, &malformed, verify, false).and_then(|c| judge(&malformed, &c));
+        let refused = match refused {
+            Ok(results) => results,
+            Err(e) => vec![Some(e); malformed.len()],
+        };
+        let compiled = match compile(ctx, &controls, verify, true) {
+            Ok(c) if c.success => vec![None; controls.len()],
+            Ok(c) => vec![
+                Some(format!(
+                    "the crate of the control directories did not compile:\n{}",
+                    c.stderr
+                ));
+                controls.len()
+            ],
+            Err(e) => vec![Some(e); controls.len()],
+        };
+        let what = if verify {
+            "verify failures"
+        } else {
+            "malformed directories"
+        };
+        println!(
+            "  bad_input_compile: {} of {} {what} refused with their file and reason, {} of {} \
+             control directories compiled in a crate of their own",
+            refused.iter().filter(|r| r.is_none()).count(),
+            malformed.len(),
+            compiled.iter().filter(|r| r.is_none()).count(),
+            controls.len(),
+        );
+        for (case, problem) in malformed
+            .iter()
+            .zip(refused)
+            .chain(controls.iter().zip(compiled))
+        {
+            tally.record(&format!("directory `{}`", case.name), seed, problem);
         }
     }
 }
 
-/// Builds the fixture crate once; returns, per case, `None` when it got the right error.
-/// With `verify`, the crate has the feature and every case is embedded with `verify`, each
-/// migration's budget being 2 s (`verify_runaway_query`).
-fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>, String> {
+/// The result of building a fixture crate.
+struct Compiled {
+    success: bool,
+    stderr: String,
+    /// The line of `src/main.rs` that embeds each case, to the case's index.
+    line_of: BTreeMap<usize, usize>,
+}
+
+/// Builds a fixture crate that embeds each case by one `static` (the malformed ones, or with
+/// `controls` the control directories, under a crate name of their own). With `verify`, the
+/// crate has the feature and every case is embedded with `verify`, each migration's budget
+/// being 2 s (`verify_runaway_query`).
+fn compile(ctx: &Ctx, cases: &[Case], verify: bool, controls: bool) -> Result<Compiled, String> {
     let root = tempfile::tempdir().map_err(s)?;
     let dirs = root.path().join("dirs");
     std::fs::create_dir_all(&dirs).map_err(s)?;
@@ -581,9 +719,10 @@ fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>,
     std::fs::write(
         krate.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"reliability-compile-fixture{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+            "[package]\nname = \"reliability-compile-fixture{}{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\n{}\n\n[workspace]\n",
             if verify { "-verify" } else { "" },
+            if controls { "-controls" } else { "" },
             fixture::runtime_dependency_with(&ctx.workspace, if verify { &["verify"] } else { &[] })
         ),
     )
@@ -642,19 +781,30 @@ fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>,
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if output.status.success() {
-        return Err(format!("the fixture crate compiled: {stderr}"));
-    }
     if stderr.contains("panicked") {
         return Err(format!("the macro panicked:\n{stderr}"));
     }
-    let errors = parse_errors(&stderr);
+    Ok(Compiled {
+        success: output.status.success(),
+        stderr,
+        line_of,
+    })
+}
+
+/// Per malformed case, `None` when one of its errors names each offending file together with
+/// the reason.
+fn judge(cases: &[Case], compiled: &Compiled) -> Result<Vec<Option<String>>, String> {
+    let stderr = &compiled.stderr;
+    if compiled.success {
+        return Err(format!("the fixture crate compiled: {stderr}"));
+    }
+    let errors = parse_errors(stderr);
     if errors.is_empty() {
         return Err(format!("no compile errors in src/main.rs:\n{stderr}"));
     }
     let mut results = vec![Vec::<String>::new(); cases.len()];
     for (line, message) in errors {
-        match line_of.get(&line) {
+        match compiled.line_of.get(&line) {
             Some(&i) => results[i].push(message),
             None => {
                 return Err(format!(
@@ -672,26 +822,26 @@ fn build(ctx: &Ctx, cases: &[Case], verify: bool) -> Result<Vec<Option<String>>,
         .iter()
         .zip(results)
         .map(|(case, messages)| {
-            if case.names.is_empty() {
-                return (!messages.is_empty())
-                    .then(|| format!("a valid directory got errors: {}", messages.join(" | ")));
-            }
-            // Every offending file (`|`-separated) named in backticks, alone or ending a path.
-            let named = |file: &str| {
-                messages
-                    .iter()
-                    .any(|m| m.contains(&format!("`{file}`")) || m.contains(&format!("/{file}`")))
+            // One message names the file (in backticks, alone or ending a path) and says why.
+            let met = |(file, reason): &(String, &str)| {
+                messages.iter().any(|m| {
+                    (m.contains(&format!("`{file}`")) || m.contains(&format!("/{file}`")))
+                        && m.contains(reason)
+                })
             };
-            let detailed = messages.iter().any(|m| m.contains(case.detail));
-            if case.names.split('|').all(named) && detailed {
-                None
-            } else if messages.is_empty() {
+            if messages.is_empty() {
                 Some("no compile error".to_owned())
+            } else if case.expect.iter().all(met) {
+                None
             } else {
+                let wanted: Vec<String> = case
+                    .expect
+                    .iter()
+                    .map(|(file, reason)| format!("`{file}` with \"{reason}\""))
+                    .collect();
                 Some(format!(
-                    "no error names `{}` and says `{}`: {}",
-                    case.names,
-                    case.detail,
+                    "no single error names {}: {}",
+                    wanted.join(", and "),
                     messages.join(" | ")
                 ))
             }
