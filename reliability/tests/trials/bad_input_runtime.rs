@@ -14,28 +14,53 @@ use crate::common::{
 
 type Case = fn(&Ctx, &mut Rng, Journal) -> Result<(), String>;
 
-const CASES: [(&str, Case); 11] = [
-    ("tampered checksum", tampered_checksum),
-    ("row for an unknown version", unknown_version),
-    ("deleted rows leave a hole", hole),
-    ("schema_migrations with wrong columns", wrong_columns),
-    ("not a database", not_a_database),
-    ("read-only database", read_only),
-    ("full disk", full_disk),
-    ("SQL error at statement K", sql_error),
-    ("foreign-key violation", foreign_key_violation),
-    ("rollback with a missing down file", missing_down),
+/// Whether a case is run once per journal mode, or once (its database is not opened in any
+/// journal mode, so running it per mode would count one test twice).
+#[derive(Clone, Copy, PartialEq)]
+enum Modes {
+    Each,
+    Once,
+}
+
+const CASES: [(&str, Case, Modes); 11] = [
+    ("tampered checksum", tampered_checksum, Modes::Each),
+    ("row for an unknown version", unknown_version, Modes::Each),
+    ("deleted rows leave a hole", hole, Modes::Each),
+    (
+        "schema_migrations with wrong columns",
+        wrong_columns,
+        Modes::Each,
+    ),
+    // Random bytes: no journal mode is ever set.
+    ("not a database", not_a_database, Modes::Once),
+    ("read-only database", read_only, Modes::Each),
+    ("full disk", full_disk, Modes::Each),
+    ("SQL error at statement K", sql_error, Modes::Each),
+    ("foreign-key violation", foreign_key_violation, Modes::Each),
+    (
+        "rollback with a missing down file",
+        missing_down,
+        Modes::Each,
+    ),
     (
         "interrupted no-transaction migration",
         interrupted_no_transaction,
+        Modes::Each,
     ),
 ];
 
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
     let rounds = ctx.count(1, 25);
     for round in 0..rounds {
-        for (name, case) in CASES {
+        for (name, case, modes) in CASES {
             for journal in Journal::ALL {
+                if modes == Modes::Once {
+                    if journal != Journal::ALL[0] {
+                        continue;
+                    }
+                    tally.trial(&format!("{name} #{round}"), |rng| case(ctx, rng, journal));
+                    continue;
+                }
                 tally.trial(&format!("{name} #{round} [{}]", journal.name()), |rng| {
                     case(ctx, rng, journal)
                 });
@@ -79,7 +104,8 @@ fn unexpected(wanted: &str, got: Result<impl std::fmt::Debug, Error>) -> String 
 fn tampered_checksum(_: &Ctx, rng: &mut Rng, journal: Journal) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(s)?;
     let set = small();
-    let k = rng.range(1, set.latest_version() as u64) as i64;
+    // Always something pending (k < latest), so that "applies nothing" can fail.
+    let k = rng.range(1, set.latest_version() as u64 - 1) as i64;
     let path = prepared(dir.path(), journal, &set, k)?;
     let tampered = rng.range(1, k as u64) as i64;
     let fake = format!("sha256:{:016x}{:048x}", rng.next_u64(), 0);
