@@ -168,8 +168,15 @@ fn injected_failures(set: &Migrations, rng: &mut Rng, figures: &mut Figures) -> 
             report.totals.canary_failed
         ));
     }
+    // Where the first failure is in the list (the fleet reports outcomes in list order).
+    let first_failed = report
+        .outcomes
+        .iter()
+        .position(|o| matches!(o.status, DatabaseStatus::Failed(_)));
     let mut expected = 0;
-    for ((kind, path), outcome) in kinds.iter().zip(&paths).zip(&report.outcomes) {
+    for (index, ((kind, path), outcome)) in
+        kinds.iter().zip(&paths).zip(&report.outcomes).enumerate()
+    {
         if &outcome.path != path {
             return Err(format!(
                 "outcome for {} in the place of {}",
@@ -178,9 +185,20 @@ fn injected_failures(set: &Migrations, rng: &mut Rng, figures: &mut Figures) -> 
             ));
         }
         let ok = match (&outcome.status, kind) {
-            // Skipped only when the fleet stopped, and never inside the canary.
+            // Skipped only when the fleet stopped, and only after a failure. Under `Continue`
+            // only a failed canary stops it, and every canary database still runs. Under
+            // `Stop` the first failure stops it, inside the canary too; one at a time, only
+            // databases after that failure may be skipped (with more in parallel, one listed
+            // earlier may start later).
             (DatabaseStatus::Skipped, _) => {
-                report.totals.stopped && (canary_failed || policy == OnError::Stop)
+                report.totals.stopped
+                    && match policy {
+                        OnError::Continue => canary_failed && index >= canary,
+                        OnError::Stop if parallel == 1 => first_failed.is_some_and(|f| f < index),
+                        OnError::Stop => first_failed.is_some(),
+                        // A policy this trial does not generate.
+                        _ => false,
+                    }
             }
             (DatabaseStatus::Applied | DatabaseStatus::UpToDate, Kind::Good(v)) => {
                 outcome.to == Some(n) && outcome.applied.iter().map(|a| a.version).eq((v + 1)..=n)
@@ -195,7 +213,8 @@ fn injected_failures(set: &Migrations, rng: &mut Rng, figures: &mut Figures) -> 
         };
         if !ok {
             return Err(format!(
-                "{}: {kind:?} ended {:?}",
+                "{}: {kind:?} ended {:?} (database {index}, canary {canary}, {policy:?}, \
+                 parallel {parallel}, first failure at {first_failed:?})",
                 path.display(),
                 outcome.status
             ));
