@@ -2,8 +2,10 @@
 //! hand on a TCP connection so that nothing normalises them: no token, wrong tokens, tokens in
 //! the query string or a cookie, a very long token, oversized bodies, non-numeric, negative
 //! and huge versions, path tricks, wrong methods, and concurrent rollbacks. Each trial checks
-//! the status code, that the answer does not echo the token, and that the database is exactly
-//! as before (no backup written either).
+//! the status code, that the whole answer (status line, headers, body) echoes neither the
+//! token nor the 64 KiB long token, that the bytes of `app.db` (and of `app.db-wal` when there
+//! is one) are the same before and after the request, that the logical content is the same,
+//! and that no backup was written.
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -12,7 +14,7 @@ use migrate_runtime::Migrations;
 use migrate_runtime::rusqlite::Connection;
 
 use crate::common::{Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, s, same};
-use crate::web::{Server, TOKEN, build, leak, raw};
+use crate::web::{Server, TOKEN, build, leak, raw, raw_answer};
 
 /// A set whose versions 1, 2 and 4 have down files, and 3 has none; the database is at 4.
 fn set() -> Migrations {
@@ -39,6 +41,22 @@ fn set() -> Migrations {
         ("0005_pending.sql", "CREATE TABLE later (x);\n"),
     ])
     .expect("a valid set")
+}
+
+/// The over-long token one case sends: 64 KiB.
+fn long_token() -> String {
+    "t".repeat(64 * 1024)
+}
+
+/// The bytes of the database file and of its WAL when there is one (the shared-memory index
+/// and the lock file are not the database).
+fn database_bytes(path: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut files = vec![("app.db".to_owned(), std::fs::read(path).map_err(s)?)];
+    let wal = path.with_extension("db-wal");
+    if wal.exists() {
+        files.push(("app.db-wal".to_owned(), std::fs::read(&wal).map_err(s)?));
+    }
+    Ok(files)
 }
 
 /// One hostile request and the status it must get.
@@ -160,7 +178,7 @@ fn cases() -> Vec<Case> {
     );
     add(
         "long token",
-        build("GET", &p("/status"), &[bearer(&"t".repeat(64 * 1024))], b""),
+        build("GET", &p("/status"), &[bearer(&long_token())], b""),
         &[401, 431],
     );
     add(
@@ -347,20 +365,40 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         for i in (1..cases.len()).rev() {
             cases.swap(i, rng.below(i as u64 + 1) as usize);
         }
+        let long = long_token();
         for case in cases {
             tally.trial(&format!("{} [{}]", case.what, journal.name()), |_| {
+                // The dump's connection closes before the bytes are read (in WAL mode the
+                // last connection to close checkpoints), and after the request the bytes are
+                // read before the dump opens one.
                 let before = dump(&open(&path)?, DumpKind::Exact)?;
-                let (status, body) = raw(server.addr, &case.request)?;
+                let bytes_before = database_bytes(&path)?;
+                let answer = raw_answer(server.addr, &case.request)?;
+                let (status, body) = (answer.status, &answer.body);
+                let bytes_after = database_bytes(&path)?;
                 if !case.expected.contains(&status) {
                     return Err(format!(
                         "status {status}, expected {:?}: {body}",
                         case.expected
                     ));
                 }
-                if body.contains(TOKEN) {
+                if answer.whole.contains(TOKEN) {
                     return Err("the answer echoes the token".into());
                 }
-                if status != 431 && !body.is_empty() && serde_json_like(&body).is_err() {
+                if answer.whole.contains(&long) {
+                    return Err("the answer echoes the long token".into());
+                }
+                let names = |files: &[(String, Vec<u8>)]| {
+                    files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+                };
+                if bytes_after != bytes_before {
+                    return Err(format!(
+                        "the database's bytes changed (files before {:?}, after {:?})",
+                        names(&bytes_before),
+                        names(&bytes_after)
+                    ));
+                }
+                if status != 431 && !body.is_empty() && serde_json_like(body).is_err() {
                     return Err(format!("not a JSON answer: {body}"));
                 }
                 same(

@@ -79,6 +79,19 @@ pub fn leak(set: Migrations) -> &'static Migrations {
 
 /// Sends `request` as it is and returns the status code and body of the answer.
 pub fn raw(addr: SocketAddr, request: &[u8]) -> Result<(u16, String), String> {
+    raw_answer(addr, request).map(|answer| (answer.status, answer.body))
+}
+
+/// An answer read off the wire.
+pub struct Answer {
+    pub status: u16,
+    /// Everything the server sent: status line, headers and body.
+    pub whole: String,
+    pub body: String,
+}
+
+/// Sends `request` as it is and returns the whole answer.
+pub fn raw_answer(addr: SocketAddr, request: &[u8]) -> Result<Answer, String> {
     let mut stream = TcpStream::connect(addr).map_err(s)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -102,7 +115,11 @@ pub fn raw(addr: SocketAddr, request: &[u8]) -> Result<(u16, String), String> {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
-    Ok((status, body))
+    Ok(Answer {
+        status,
+        whole: text,
+        body,
+    })
 }
 
 /// A request line and headers (the target taken as it is, not normalised), then `body`.
