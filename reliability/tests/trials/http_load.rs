@@ -267,6 +267,12 @@ fn round_of(clients: usize, rows: u32, journal: Journal) -> Result<(), String> {
         unexpected.len(),
         statuses,
     );
+    if let Some(first) = unexpected.first() {
+        return Err(format!(
+            "{} unexpected answers, the first: {first}",
+            unexpected.len()
+        ));
+    }
     for (phase, missing) in [
         (
             Phase::Pending,
@@ -278,12 +284,6 @@ fn round_of(clients: usize, rows: u32, journal: Journal) -> Result<(), String> {
         if !statuses.contains_key(phase.name()) {
             return Err(missing.into());
         }
-    }
-    if let Some(first) = unexpected.first() {
-        return Err(format!(
-            "{} unexpected answers, the first: {first}",
-            unexpected.len()
-        ));
     }
     tracking_complete(&open(&path)?, set)
 }
