@@ -130,11 +130,14 @@ fn wait_for(file: &File, path: &Path, since: Instant, patience: Duration) -> Res
 /// True when another migrator holds the migrator lock of the database file `db` right now.
 /// Never waits and never creates the lock file; the lock is released again at once when it
 /// was free.
+///
+/// The probe takes the lock shared: probes at the same moment (concurrent `/health` checks)
+/// do not see each other as a migrator, only a migrator's exclusive lock makes it fail.
 pub(crate) fn is_held(db: &Path) -> bool {
     let Ok(file) = File::open(lock_path_of(db)) else {
         return false;
     };
-    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+    matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock))
 }
 
 fn lock_path(conn: &Connection) -> Option<PathBuf> {
@@ -145,4 +148,25 @@ fn lock_path_of(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(".migrate-lock");
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_is_not_a_migrator() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("app.db");
+        let conn = Connection::open(&db).unwrap();
+        assert!(!is_held(&db), "no lock file yet");
+        let lock = MigratorLock::acquire(&conn).unwrap();
+        assert!(is_held(&db), "a migrator holds it");
+        drop(lock);
+        assert!(!is_held(&db), "the migrator is gone");
+        // Another probe in the middle of its check, as concurrent health checks are.
+        let probe = File::open(lock_path_of(&db)).unwrap();
+        probe.try_lock_shared().unwrap();
+        assert!(!is_held(&db), "another probe is not a migrator");
+    }
 }
