@@ -37,33 +37,29 @@ pub(crate) fn read(
     tool: SourceTool,
     latest: i64,
 ) -> Result<ForeignHistory, BaselineFromError> {
-    let (table, sql) = match tool {
-        SourceTool::RusqliteMigration => return read_user_version(conn, tool, latest),
-        SourceTool::Sqlx => (
-            "_sqlx_migrations",
-            "SELECT version, description, checksum, success FROM _sqlx_migrations ORDER BY version",
-        ),
-        SourceTool::Diesel => (
-            "__diesel_schema_migrations",
-            "SELECT version, NULL, NULL, 1 FROM __diesel_schema_migrations ORDER BY version",
-        ),
-        SourceTool::Refinery => (
-            "refinery_schema_history",
-            "SELECT version, name, checksum, 1 FROM refinery_schema_history ORDER BY version",
-        ),
+    let Some(table) = tool.history_table() else {
+        // rusqlite_migration keeps no table, only a count.
+        return read_user_version(conn, tool, latest);
+    };
+    // Each tool's columns as (id, description, checksum, succeeded), in the tool's order.
+    let (columns, order) = match tool {
+        SourceTool::Sqlx => ("version, description, checksum, success", "version"),
+        SourceTool::Diesel => ("version, NULL, NULL, 1", "version"),
+        SourceTool::Refinery => ("version, name, checksum, 1", "version"),
         // Prisma's rows, in the order it applies migrations (by name); the last two columns
         // say whether the row counts as applied.
         SourceTool::Prisma => (
-            "_prisma_migrations",
-            "SELECT migration_name, NULL, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL
-             FROM _prisma_migrations ORDER BY migration_name, started_at",
+            "migration_name, NULL, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL",
+            "migration_name, started_at",
         ),
+        SourceTool::RusqliteMigration => unreachable!("rusqlite_migration keeps no table"),
     };
+    let sql = format!("SELECT {columns} FROM {table} ORDER BY {order}");
     if !table_exists(conn, table)? {
         return Err(BaselineFromError::NoHistoryTable { tool, table });
     }
     let unreadable = |problem: String| BaselineFromError::HistoryTable { table, problem };
-    let mut statement = conn.prepare(sql).map_err(|e| unreadable(e.to_string()))?;
+    let mut statement = conn.prepare(&sql).map_err(|e| unreadable(e.to_string()))?;
     let mut rows = statement.query([]).map_err(|e| unreadable(e.to_string()))?;
     let mut history = ForeignHistory {
         applied: Vec::new(),
