@@ -4,7 +4,7 @@
 //! Invariant: only reads `sqlite_schema`; never fails a caller (a database that cannot be
 //! read simply names no tool).
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 /// Each tool's history table and the name `baseline --from` takes for it.
 pub(crate) const HISTORY_TABLES: [(&str, &str); 4] = [
@@ -16,17 +16,9 @@ pub(crate) const HISTORY_TABLES: [(&str, &str); 4] = [
 
 /// The tool whose history table the database holds, with that table's name.
 pub(crate) fn migrated_by(conn: &Connection) -> Option<(&'static str, &'static str)> {
-    HISTORY_TABLES.into_iter().find(|(table, _)| {
-        conn.query_row(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-            [table],
-            |_| Ok(()),
-        )
-        .optional()
-        .ok()
-        .flatten()
-        .is_some()
-    })
+    HISTORY_TABLES
+        .into_iter()
+        .find(|(table, _)| crate::tracking::table_exists(conn, table).unwrap_or(false))
 }
 
 /// What to do with a database `tool` migrated, for messages.
