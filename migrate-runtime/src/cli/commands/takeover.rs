@@ -21,13 +21,10 @@ pub(super) fn baseline_from(
 ) -> Result<ExitCode, CliError> {
     // clap requires `--from` when no version is given.
     let tool = tool.ok_or(CliError::NoVersionOrTool)?;
-    let map = match tool.history_table() {
-        Some(_) => Some(read_map(migrations, tool, map_path)?),
-        // rusqlite_migration maps by position; a map given anyway is still checked.
-        None => map_path
-            .map(|p| read_map(migrations, tool, Some(p)))
-            .transpose()?,
-    };
+    // rusqlite_migration maps by position; a map given anyway is still checked.
+    let map = (tool.history_table().is_some() || map_path.is_some())
+        .then(|| read_map(migrations, tool, map_path))
+        .transpose()?;
     let mut conn = db.open_write(false)?;
     confirm(
         yes,
