@@ -62,7 +62,7 @@ pub(crate) fn write(conn: &Connection, path: &Path) -> Result<(), Error> {
         })
 }
 
-/// How long [`restore_backup`] waits for other connections' locks.
+/// How long [`restore_backup`] (and a test database's copy) waits for other connections' locks.
 const RESTORE_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Replaces the database of `conn` with the contents of the backup file `backup`, with
@@ -173,7 +173,7 @@ fn file_uri(path: &Path) -> Option<String> {
 /// Copies every page of `source` into `destination` in one step, so that the destination
 /// changes in one write transaction; `false` when other connections' locks kept it from
 /// starting within [`RESTORE_PATIENCE`] of `since`.
-fn copy_all(
+pub(crate) fn copy_all(
     source: &Connection,
     destination: &mut Connection,
     since: Instant,

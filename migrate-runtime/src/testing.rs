@@ -14,11 +14,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use migrate_rules::Checksum;
 use rusqlite::Connection;
-use rusqlite::backup::{Backup, StepResult};
 
 use crate::error::Error;
 use crate::migrations::Migrations;
@@ -176,30 +175,18 @@ fn build(migrations: &Migrations, version: i64) -> Result<Connection, Error> {
     Ok(conn)
 }
 
-/// How long a copy waits for a lock on the template. Only this module's connection uses a
-/// template, so a lock means SQLite itself is busy elsewhere; it is never expected.
-const COPY_PATIENCE: Duration = Duration::from_secs(5);
-
-/// A new in-memory database holding a copy of `template`, with foreign keys on.
+/// A new in-memory database holding a copy of `template`, with foreign keys on. Only this
+/// module's connection uses a template, so a lock that outlasts the copy's patience means
+/// SQLite itself is busy elsewhere; it is never expected.
 fn copy(template: &Connection) -> Result<Connection, Error> {
     let mut conn = Connection::open_in_memory()?;
-    {
-        let started = Instant::now();
-        let backup = Backup::new(template, &mut conn)?;
-        // -1: every page in one step, so the copy is never seen half done.
-        loop {
-            match backup.step(-1)? {
-                StepResult::Done => break,
-                StepResult::More => {}
-                _ if started.elapsed() > COPY_PATIENCE => {
-                    return Err(Error::Locked {
-                        waited: started.elapsed(),
-                        migration: None,
-                    });
-                }
-                _ => std::thread::sleep(Duration::from_millis(1)),
-            }
-        }
+    let started = Instant::now();
+    // Every page in one step, so the copy is never seen half done.
+    if !crate::backup::copy_all(template, &mut conn, started)? {
+        return Err(Error::Locked {
+            waited: started.elapsed(),
+            migration: None,
+        });
     }
     // A per-connection setting: the copy does not carry it.
     conn.execute_batch("PRAGMA foreign_keys = ON")?;
