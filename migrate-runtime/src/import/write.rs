@@ -59,6 +59,17 @@ impl ImportPlan {
         }
     }
 
+    /// Everything [`ImportPlan::write`] checks before writing: no problems, then
+    /// [`ImportPlan::check_target`]. `import --dry-run` calls it to fail as a real run would.
+    pub(crate) fn check_writable(&self, target: &Path) -> Result<(), ImportError> {
+        if !self.problems().is_empty() {
+            return Err(ImportError::Refused {
+                problems: self.problems().to_vec(),
+            });
+        }
+        self.check_target(target)
+    }
+
     /// Writes the planned files and `IMPORTED.toml` into `target`, creating it (and its
     /// parents) when missing. Returns the paths written, `IMPORTED.toml` last.
     ///
@@ -84,12 +95,7 @@ impl ImportPlan {
     /// [`ImportError::Write`]. Nothing is left behind after an error: the files written
     /// so far, and the directory if this call created it, are removed.
     pub fn write(&self, target: &Path) -> Result<Vec<PathBuf>, ImportError> {
-        if !self.problems().is_empty() {
-            return Err(ImportError::Refused {
-                problems: self.problems().to_vec(),
-            });
-        }
-        self.check_target(target)?;
+        self.check_writable(target)?;
         let mut written = Written::new(target)?;
         for file in self.files() {
             written.create(&file.name, &file.contents)?;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use crate::cli::error::CliError;
 use crate::cli::output::{Color, Ui};
-use crate::import::{IMPORTED_FILE, ImportError, ImportPlan, SourceTool};
+use crate::import::{IMPORTED_FILE, ImportPlan, SourceTool};
 use crate::json;
 
 pub(crate) fn import(
@@ -21,14 +21,8 @@ pub(crate) fn import(
     ui: &Ui,
 ) -> Result<ExitCode, CliError> {
     let plan = ImportPlan::new(tool, source)?;
-    if !plan.problems().is_empty() {
-        return Err(ImportError::Refused {
-            problems: plan.problems().to_vec(),
-        }
-        .into());
-    }
-    plan.check_target(target)?;
     let written = if dry_run {
+        plan.check_writable(target)?;
         Vec::new()
     } else {
         plan.write(target)?
