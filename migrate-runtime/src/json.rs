@@ -524,21 +524,6 @@ pub(crate) fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Pins the bytes of a documented shape: the declaration order is the output order.
-    #[test]
-    fn check_keeps_its_key_order() {
-        let check = Check::unreadable("app.db", 3, "cannot open");
-        assert_eq!(
-            serde_json::to_string(&check).unwrap(),
-            r#"{"current_version":null,"database":"app.db","drifted":[],"exit_code":1,"holes":[],"incomplete":[],"latest_version":3,"message":"cannot open","pending":[],"result":"error","unknown":[]}"#
-        );
-    }
-}
-
 /// One problem of a refused `import`.
 #[cfg(feature = "cli")]
 #[derive(Debug, Serialize)]
@@ -596,5 +581,20 @@ impl<'a> ImportedMigration<'a> {
             source_path: &migration.source_path,
             version: migration.version,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins the bytes of a documented shape: the declaration order is the output order.
+    #[test]
+    fn check_keeps_its_key_order() {
+        let check = Check::unreadable("app.db", 3, "cannot open");
+        assert_eq!(
+            serde_json::to_string(&check).unwrap(),
+            r#"{"current_version":null,"database":"app.db","drifted":[],"exit_code":1,"holes":[],"incomplete":[],"latest_version":3,"message":"cannot open","pending":[],"result":"error","unknown":[]}"#
+        );
     }
 }
