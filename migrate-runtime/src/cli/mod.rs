@@ -258,18 +258,11 @@ use self::output::Ui;
 /// }
 /// ```
 pub fn main(migrations: &Migrations) -> ExitCode {
-    let command =
-        <Args as clap::Args>::augment_args(clap::Command::new("migrate").bin_name(program_name()))
-            .about("Apply and inspect the database migrations embedded in this program");
-    let args = command
-        .try_get_matches()
-        .and_then(|matches| Args::from_arg_matches(&matches));
-    match args {
+    let command = <Args as clap::Args>::augment_args(base_command())
+        .about("Apply and inspect the database migrations embedded in this program");
+    match parse(command, Args::from_arg_matches) {
         Ok(args) => run(migrations, args),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
-        }
+        Err(code) => code,
     }
 }
 
@@ -342,22 +335,15 @@ pub fn standalone_main() -> ExitCode {
         .value_name("DIR")
         .value_parser(clap::value_parser!(PathBuf))
         .help("The migrations directory, read at run time (import: the default --to)");
-    let command = <Args as clap::Args>::augment_args(
-        clap::Command::new("migrate")
-            .bin_name(program_name())
-            .arg(migrations),
-    )
-    .about("Apply and inspect SQL migrations; import another tool's migrations");
-    let parsed = command.try_get_matches().and_then(|matches| {
+    let command = <Args as clap::Args>::augment_args(base_command().arg(migrations))
+        .about("Apply and inspect SQL migrations; import another tool's migrations");
+    let parsed = parse(command, |matches| {
         let dir = matches.get_one::<PathBuf>("migrations").cloned();
-        Args::from_arg_matches(&matches).map(|args| (dir, args))
+        Args::from_arg_matches(matches).map(|args| (dir, args))
     });
     match parsed {
         Ok((dir, args)) => run_standalone(dir.as_deref(), args),
-        Err(e) => {
-            let _ = e.print();
-            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
-        }
+        Err(code) => code,
     }
 }
 
@@ -383,6 +369,26 @@ fn run_standalone(migrations_dir: Option<&Path>, args: Args) -> ExitCode {
         )),
     };
     finish(result, &ui)
+}
+
+/// The command [`main`] and [`standalone_main`] add their arguments to.
+fn base_command() -> clap::Command {
+    clap::Command::new("migrate").bin_name(program_name())
+}
+
+/// The process's arguments parsed by `command` and read by `read`; on a usage error, `--help`
+/// or `--version`, clap's text is printed and the exit code returned (2 for an error, else 0).
+fn parse<T>(
+    command: clap::Command,
+    read: impl FnOnce(&clap::ArgMatches) -> Result<T, clap::Error>,
+) -> Result<T, ExitCode> {
+    command
+        .try_get_matches()
+        .and_then(|matches| read(&matches))
+        .map_err(|e| {
+            let _ = e.print();
+            ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+        })
 }
 
 /// The name the program was started as, for usage lines.
