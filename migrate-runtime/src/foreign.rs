@@ -21,11 +21,13 @@ pub(crate) fn migrated_by(conn: &Connection) -> Option<(&'static str, &'static s
         .find(|(table, _)| crate::tracking::table_exists(conn, table).unwrap_or(false))
 }
 
-/// What to do with a database `tool` migrated, for messages.
-pub(crate) fn take_over_advice(table: &str, tool: &str) -> String {
-    format!(
+/// What to do with a database another tool migrated, for messages; `None` when no tool's
+/// history table is there.
+pub(crate) fn take_over_advice(conn: &Connection) -> Option<String> {
+    let (table, tool) = migrated_by(conn)?;
+    Some(format!(
         "this database was migrated by {tool} (it has `{table}`): take it over with \
          `baseline --from {tool}` (`Migrations::baseline_from`), which records what {tool} \
          applied without running it, then apply the rest"
-    )
+    ))
 }

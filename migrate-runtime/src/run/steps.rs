@@ -196,13 +196,12 @@ fn hint_for(conn: &Connection, message: &str) -> Option<String> {
     if !message.contains("already exists") {
         return None;
     }
-    Some(match crate::foreign::migrated_by(conn) {
-        Some((table, tool)) => crate::foreign::take_over_advice(table, tool),
-        None => "if this database already had the schema before it was managed by migrations, \
-                 record the migrations it already has with `baseline` (`Migrations::baseline`) \
-                 instead of running them"
-            .to_owned(),
-    })
+    Some(crate::foreign::take_over_advice(conn).unwrap_or_else(|| {
+        "if this database already had the schema before it was managed by migrations, \
+         record the migrations it already has with `baseline` (`Migrations::baseline`) \
+         instead of running them"
+            .to_owned()
+    }))
 }
 
 /// Fails the migration when `PRAGMA foreign_key_check` finds violations in any table.

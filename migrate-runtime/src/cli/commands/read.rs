@@ -116,9 +116,8 @@ fn take_over_advice(conn: &Connection, status: &Status) -> Option<String> {
         .iter()
         .all(|m| m.state == MigrationState::Pending);
     untracked
-        .then(|| crate::foreign::migrated_by(conn))
+        .then(|| crate::foreign::take_over_advice(conn))
         .flatten()
-        .map(|(table, tool)| crate::foreign::take_over_advice(table, tool))
 }
 
 /// What `check` concludes from a status.
