@@ -165,15 +165,8 @@ pub fn tracking_complete(conn: &Connection, set: &Migrations) -> Result<(), Stri
 
 /// As [`tracking_complete`], for a database migrated up to `version`.
 pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<(), String> {
-    let mut statement = conn
-        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .map_err(s)?;
-    let rows: Vec<(i64, String, String)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(s)?
-        .collect::<Result<_, _>>()
-        .map_err(s)?;
-    let expected: Vec<(i64, String, String)> = set
+    let rows = recorded(conn)?;
+    let expected: Vec<Recorded> = set
         .iter()
         .take_while(|m| m.version() <= version)
         .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
@@ -228,6 +221,21 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
         ));
     }
     Ok(())
+}
+
+/// A row of `schema_migrations`: version, name, checksum.
+pub type Recorded = (i64, String, String);
+
+/// The rows of `schema_migrations`, by version.
+pub fn recorded(conn: &Connection) -> Result<Vec<Recorded>, String> {
+    let mut statement = conn
+        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        .map_err(s)?;
+    statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(s)?
+        .collect::<Result<_, _>>()
+        .map_err(s)
 }
 
 /// Applies `set` (up to `target`) to a fresh database in `dir` and returns its logical dump.

@@ -49,7 +49,8 @@ use migrate_runtime::Migrations;
 use migrate_runtime::rusqlite::{Connection, OpenFlags};
 
 use crate::common::{
-    Ctx, Dump, DumpKind, Journal, Tally, dump, integrity, new_db, open, s, same, tracking_complete,
+    Ctx, Dump, DumpKind, Journal, Recorded, Tally, dump, integrity, new_db, open, recorded, s,
+    same, tracking_complete,
 };
 
 /// The tracking table whose rows a straight run never leaves behind.
@@ -435,15 +436,8 @@ fn observe(conn: &Connection, set: &Migrations) -> Result<(Option<Key>, Dump), S
         }
         return Ok((None, found));
     }
-    let mut statement = conn
-        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .map_err(s)?;
-    let rows: Vec<(i64, String, String)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(s)?
-        .collect::<Result<_, _>>()
-        .map_err(s)?;
-    let prefix: Vec<(i64, String, String)> = set
+    let rows = recorded(conn)?;
+    let prefix: Vec<Recorded> = set
         .iter()
         .take(rows.len())
         .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
