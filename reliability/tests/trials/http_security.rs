@@ -11,9 +11,8 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use migrate_runtime::Migrations;
-use migrate_runtime::rusqlite::Connection;
 
-use crate::common::{Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, s, same};
+use crate::common::{Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, open, s, same};
 use crate::web::{Server, TOKEN, build, leak, raw, raw_answer};
 
 /// A set whose versions 1, 2 and 4 have down files, and 3 has none; the database is at 4.
@@ -500,10 +499,6 @@ fn prepare(
         .map_err(s)?;
     let server = Server::start(migrations, &path, Duration::from_secs(10))?;
     Ok((path, server))
-}
-
-fn open(path: &std::path::Path) -> Result<Connection, String> {
-    crate::common::open(path)
 }
 
 /// No file beside the database but its journal, WAL and lock: no backup was written.
