@@ -15,7 +15,9 @@ use std::time::Duration;
 use migrate_runtime::rusqlite::Connection;
 use migrate_runtime::{DatabaseStatus, Error, Migrations, OnError};
 
-use crate::common::{Ctx, Journal, Rng, Tally, integrity, new_db, open, s, tracking_at};
+use crate::common::{
+    Ctx, Journal, Rng, Tally, integrity, new_db, open, s, tracking_at, tracking_complete,
+};
 
 /// What a database of a trial is made to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,7 +295,7 @@ fn check_complete(
     for path in paths {
         let conn = open(path)?;
         integrity(&conn)?;
-        if let Err(e) = tracking_at(&conn, set, set.latest_version()) {
+        if let Err(e) = tracking_complete(&conn, set) {
             figures.exactly_once_violations += 1;
             return Err(format!("{}: {e}", path.display()));
         }
