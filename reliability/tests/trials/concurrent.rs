@@ -72,10 +72,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         }
     }
     let mut processes = 0;
-    let mut contended = 0;
-    let mut played = 0;
     // Per kind, rounds played and contended (the slow set's, the quick set's).
-    let mut by_kind = [(0, 0); KINDS.len()];
+    let mut by_kind = [(0usize, 0usize); KINDS.len()];
     for round in 0..rounds {
         // Alternate journal modes; rounds 2 and 3 of every four (half of them) use the slow set.
         let j = round % 2;
@@ -126,7 +124,6 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 // long migration was already applied the leader could finish before the
                 // second child arrived: 10 % of such rounds were not contended.)
                 std::thread::sleep(Duration::from_millis(50));
-                played += 1;
                 by_kind[k].0 += 1;
                 let spread = if kind.stagger {
                     took.as_micros() as u64 * 3 / 4
@@ -211,7 +208,6 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 // A follower that opened before the last migration finished found work
                 // pending and the migrator lock held: it waited for the leader.
                 if followers_opened.iter().any(|&at| at < last_finished) {
-                    contended += 1;
                     by_kind[k].1 += 1;
                 }
                 let conn = open(&path)?;
@@ -221,6 +217,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             },
         );
     }
+    let played: usize = by_kind.iter().map(|&(p, _)| p).sum();
+    let contended: usize = by_kind.iter().map(|&(_, c)| c).sum();
     println!(
         "  concurrent: {played} rounds, {processes} processes in all; {contended} rounds contended \
          (a follower started before the leader's last migration finished): {}",
