@@ -164,29 +164,16 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     if format!("{stdout}{stderr}").to_lowercase().contains("locked") {
                         problems.push(format!("process {i} printed \"locked\": {}", stderr.trim()));
                     }
-                    let mut opened = None;
-                    let mut applied_here = 0;
-                    for line in stdout.lines() {
-                        if let Some(list) = line.strip_prefix("applied: ") {
-                            for v in list.split(',').filter(|v| !v.is_empty()) {
-                                *applied.entry(v.parse().map_err(s)?).or_default() += 1;
-                                applied_here += 1;
-                            }
-                        } else if let Some((event, at)) = line.rsplit_once(" at ") {
-                            let at: u128 = at
-                                .parse()
-                                .map_err(|e| format!("process {i}: event line `{line}`: {e}"))?;
-                            if event == "opened" {
-                                opened = Some(at);
-                            } else if event.starts_with("finished ") {
-                                last_finished = last_finished.max(Some(at));
-                            }
-                        }
+                    let printed = Printed::parse(i, &stdout)?;
+                    for &v in &printed.applied {
+                        *applied.entry(v).or_default() += 1;
                     }
+                    last_finished = last_finished.max(printed.last_finished);
                     if out.status.success() {
-                        let opened =
-                            opened.ok_or_else(|| format!("process {i} printed no `opened` event"))?;
-                        if applied_here == 0 {
+                        let opened = printed
+                            .opened
+                            .ok_or_else(|| format!("process {i} printed no `opened` event"))?;
+                        if printed.applied.is_empty() {
                             followers_opened.push(opened);
                         }
                     }
@@ -238,5 +225,43 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                  the rounds did not test waiting"
             )),
         );
+    }
+}
+
+/// What one migrator process printed on stdout (`--events --clock`).
+struct Printed {
+    /// The versions on its `applied:` lines.
+    applied: Vec<i64>,
+    /// When it opened the database.
+    opened: Option<u128>,
+    /// When the last migration it ran finished.
+    last_finished: Option<u128>,
+}
+
+impl Printed {
+    /// Parses the stdout of process `i`.
+    fn parse(i: usize, stdout: &str) -> Result<Printed, String> {
+        let mut printed = Printed {
+            applied: Vec::new(),
+            opened: None,
+            last_finished: None,
+        };
+        for line in stdout.lines() {
+            if let Some(list) = line.strip_prefix("applied: ") {
+                for v in list.split(',').filter(|v| !v.is_empty()) {
+                    printed.applied.push(v.parse().map_err(s)?);
+                }
+            } else if let Some((event, at)) = line.rsplit_once(" at ") {
+                let at: u128 = at
+                    .parse()
+                    .map_err(|e| format!("process {i}: event line `{line}`: {e}"))?;
+                if event == "opened" {
+                    printed.opened = Some(at);
+                } else if event.starts_with("finished ") {
+                    printed.last_finished = printed.last_finished.max(Some(at));
+                }
+            }
+        }
+        Ok(printed)
     }
 }
