@@ -198,9 +198,7 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
             "state row says version {state_version} verified={verified}, expected {version} verified"
         ));
     }
-    let user_version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(s)?;
+    let user_version = user_version(conn)?;
     if user_version != version {
         return Err(format!("user_version {user_version}, expected {version}"));
     }
@@ -221,6 +219,12 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
         ));
     }
     Ok(())
+}
+
+/// `PRAGMA user_version`.
+pub fn user_version(conn: &Connection) -> Result<i64, String> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(s)
 }
 
 /// A row of `schema_migrations`: version, name, checksum.

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use migrate_runtime::Migrations;
 
-use crate::common::{Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, open, s, same};
+use crate::common::{
+    Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, open, s, same, user_version,
+};
 use crate::web::{Server, TOKEN, build, leak, raw, raw_answer};
 
 /// A set whose versions 1, 2 and 4 have down files, and 3 has none; the database is at 4.
@@ -461,9 +463,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                         |r| r.get(0),
                     )
                     .map_err(s)?;
-                let user_version: i64 = conn
-                    .query_row("PRAGMA user_version", [], |r| r.get(0))
-                    .map_err(s)?;
+                let user_version = user_version(&conn)?;
                 if (version, rolled_back, user_version) != (3, 1, 3) {
                     return Err(format!(
                         "at version {version} (user_version {user_version}) with {rolled_back} rollbacks recorded, expected 3, 3 and 1"

@@ -50,7 +50,7 @@ use migrate_runtime::rusqlite::{Connection, OpenFlags};
 
 use crate::common::{
     Ctx, Dump, DumpKind, Journal, Recorded, Tally, dump, integrity, new_db, open, recorded, s,
-    same, tracking_complete,
+    same, tracking_complete, user_version,
 };
 
 /// The tracking table whose rows a straight run never leaves behind.
@@ -417,9 +417,7 @@ fn cut(
 /// the progress table.
 fn observe(conn: &Connection, set: &Migrations) -> Result<(Option<Key>, Dump), String> {
     integrity(conn)?;
-    let user_version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(s)?;
+    let user_version = user_version(conn)?;
     let tracked: bool = conn
         .query_row(
             "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
