@@ -166,11 +166,7 @@ pub fn tracking_complete(conn: &Connection, set: &Migrations) -> Result<(), Stri
 /// As [`tracking_complete`], for a database migrated up to `version`.
 pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<(), String> {
     let rows = recorded(conn)?;
-    let expected: Vec<Recorded> = set
-        .iter()
-        .take_while(|m| m.version() <= version)
-        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
-        .collect();
+    let expected: Vec<Recorded> = to_record(set).take_while(|r| r.0 <= version).collect();
     if rows != expected {
         let versions: Vec<i64> = rows.iter().map(|r| r.0).collect();
         return Err(format!(
@@ -240,6 +236,12 @@ pub fn recorded(conn: &Connection) -> Result<Vec<Recorded>, String> {
         .map_err(s)?
         .collect::<Result<_, _>>()
         .map_err(s)
+}
+
+/// The rows `schema_migrations` holds once all of `set` is applied.
+pub fn to_record(set: &Migrations) -> impl Iterator<Item = Recorded> + '_ {
+    set.iter()
+        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
 }
 
 /// Applies `set` (up to `target`) to a fresh database in `dir` and returns its logical dump.

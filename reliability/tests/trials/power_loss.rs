@@ -50,7 +50,7 @@ use migrate_runtime::rusqlite::{Connection, OpenFlags};
 
 use crate::common::{
     Ctx, Dump, DumpKind, Journal, Recorded, Tally, dump, integrity, new_db, open, recorded, s,
-    same, tracking_complete, user_version,
+    same, to_record, tracking_complete, user_version,
 };
 
 /// The tracking table whose rows a straight run never leaves behind.
@@ -435,11 +435,7 @@ fn observe(conn: &Connection, set: &Migrations) -> Result<(Option<Key>, Dump), S
         return Ok((None, found));
     }
     let rows = recorded(conn)?;
-    let prefix: Vec<Recorded> = set
-        .iter()
-        .take(rows.len())
-        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
-        .collect();
+    let prefix: Vec<Recorded> = to_record(set).take(rows.len()).collect();
     if rows != prefix {
         let versions: Vec<i64> = rows.iter().map(|r| r.0).collect();
         return Err(format!(
