@@ -165,19 +165,8 @@ pub fn tracking_complete(conn: &Connection, set: &Migrations) -> Result<(), Stri
 
 /// As [`tracking_complete`], for a database migrated up to `version`.
 pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<(), String> {
-    let mut statement = conn
-        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .map_err(s)?;
-    let rows: Vec<(i64, String, String)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(s)?
-        .collect::<Result<_, _>>()
-        .map_err(s)?;
-    let expected: Vec<(i64, String, String)> = set
-        .iter()
-        .take_while(|m| m.version() <= version)
-        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
-        .collect();
+    let rows = recorded(conn)?;
+    let expected: Vec<Recorded> = to_record(set).take_while(|r| r.0 <= version).collect();
     if rows != expected {
         let versions: Vec<i64> = rows.iter().map(|r| r.0).collect();
         return Err(format!(
@@ -205,9 +194,7 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
             "state row says version {state_version} verified={verified}, expected {version} verified"
         ));
     }
-    let user_version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(s)?;
+    let user_version = user_version(conn)?;
     if user_version != version {
         return Err(format!("user_version {user_version}, expected {version}"));
     }
@@ -228,6 +215,33 @@ pub fn tracking_at(conn: &Connection, set: &Migrations, version: i64) -> Result<
         ));
     }
     Ok(())
+}
+
+/// `PRAGMA user_version`.
+pub fn user_version(conn: &Connection) -> Result<i64, String> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(s)
+}
+
+/// A row of `schema_migrations`: version, name, checksum.
+pub type Recorded = (i64, String, String);
+
+/// The rows of `schema_migrations`, by version.
+pub fn recorded(conn: &Connection) -> Result<Vec<Recorded>, String> {
+    let mut statement = conn
+        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        .map_err(s)?;
+    statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(s)?
+        .collect::<Result<_, _>>()
+        .map_err(s)
+}
+
+/// The rows `schema_migrations` holds once all of `set` is applied.
+pub fn to_record(set: &Migrations) -> impl Iterator<Item = Recorded> + '_ {
+    set.iter()
+        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
 }
 
 /// Applies `set` (up to `target`) to a fresh database in `dir` and returns its logical dump.

@@ -72,10 +72,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         }
     }
     let mut processes = 0;
-    let mut contended = 0;
-    let mut played = 0;
     // Per kind, rounds played and contended (the slow set's, the quick set's).
-    let mut by_kind = [(0, 0); KINDS.len()];
+    let mut by_kind = [(0usize, 0usize); KINDS.len()];
     for round in 0..rounds {
         // Alternate journal modes; rounds 2 and 3 of every four (half of them) use the slow set.
         let j = round % 2;
@@ -126,7 +124,6 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 // long migration was already applied the leader could finish before the
                 // second child arrived: 10 % of such rounds were not contended.)
                 std::thread::sleep(Duration::from_millis(50));
-                played += 1;
                 by_kind[k].0 += 1;
                 let spread = if kind.stagger {
                     took.as_micros() as u64 * 3 / 4
@@ -167,29 +164,16 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                     if format!("{stdout}{stderr}").to_lowercase().contains("locked") {
                         problems.push(format!("process {i} printed \"locked\": {}", stderr.trim()));
                     }
-                    let mut opened = None;
-                    let mut applied_here = 0;
-                    for line in stdout.lines() {
-                        if let Some(list) = line.strip_prefix("applied: ") {
-                            for v in list.split(',').filter(|v| !v.is_empty()) {
-                                *applied.entry(v.parse().map_err(s)?).or_default() += 1;
-                                applied_here += 1;
-                            }
-                        } else if let Some((event, at)) = line.rsplit_once(" at ") {
-                            let at: u128 = at
-                                .parse()
-                                .map_err(|e| format!("process {i}: event line `{line}`: {e}"))?;
-                            if event == "opened" {
-                                opened = Some(at);
-                            } else if event.starts_with("finished ") {
-                                last_finished = last_finished.max(Some(at));
-                            }
-                        }
+                    let printed = Printed::parse(i, &stdout)?;
+                    for &v in &printed.applied {
+                        *applied.entry(v).or_default() += 1;
                     }
+                    last_finished = last_finished.max(printed.last_finished);
                     if out.status.success() {
-                        let opened =
-                            opened.ok_or_else(|| format!("process {i} printed no `opened` event"))?;
-                        if applied_here == 0 {
+                        let opened = printed
+                            .opened
+                            .ok_or_else(|| format!("process {i} printed no `opened` event"))?;
+                        if printed.applied.is_empty() {
                             followers_opened.push(opened);
                         }
                     }
@@ -211,7 +195,6 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 // A follower that opened before the last migration finished found work
                 // pending and the migrator lock held: it waited for the leader.
                 if followers_opened.iter().any(|&at| at < last_finished) {
-                    contended += 1;
                     by_kind[k].1 += 1;
                 }
                 let conn = open(&path)?;
@@ -221,6 +204,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             },
         );
     }
+    let played: usize = by_kind.iter().map(|&(p, _)| p).sum();
+    let contended: usize = by_kind.iter().map(|&(_, c)| c).sum();
     println!(
         "  concurrent: {played} rounds, {processes} processes in all; {contended} rounds contended \
          (a follower started before the leader's last migration finished): {}",
@@ -240,5 +225,43 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                  the rounds did not test waiting"
             )),
         );
+    }
+}
+
+/// What one migrator process printed on stdout (`--events --clock`).
+struct Printed {
+    /// The versions on its `applied:` lines.
+    applied: Vec<i64>,
+    /// When it opened the database.
+    opened: Option<u128>,
+    /// When the last migration it ran finished.
+    last_finished: Option<u128>,
+}
+
+impl Printed {
+    /// Parses the stdout of process `i`.
+    fn parse(i: usize, stdout: &str) -> Result<Printed, String> {
+        let mut printed = Printed {
+            applied: Vec::new(),
+            opened: None,
+            last_finished: None,
+        };
+        for line in stdout.lines() {
+            if let Some(list) = line.strip_prefix("applied: ") {
+                for v in list.split(',').filter(|v| !v.is_empty()) {
+                    printed.applied.push(v.parse().map_err(s)?);
+                }
+            } else if let Some((event, at)) = line.rsplit_once(" at ") {
+                let at: u128 = at
+                    .parse()
+                    .map_err(|e| format!("process {i}: event line `{line}`: {e}"))?;
+                if event == "opened" {
+                    printed.opened = Some(at);
+                } else if event.starts_with("finished ") {
+                    printed.last_finished = printed.last_finished.max(Some(at));
+                }
+            }
+        }
+        Ok(printed)
     }
 }

@@ -263,7 +263,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             let mut survivors = 0;
             let has_no_transaction = set.iter().any(|m| m.no_transaction());
             let mut inside = 0;
-            for i in 0..ctx.count(6, 150) {
+            let follower_trials = ctx.count(6, 150);
+            for i in 0..follower_trials {
                 let aim = match FOLLOWER_CYCLE[follower % FOLLOWER_CYCLE.len()] {
                     b'I' => {
                         inside += 1;
@@ -292,8 +293,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 });
             }
             println!(
-                "  crash among followers [{label}]: {} trials, {survivors} surviving processes; {}",
-                ctx.count(6, 150),
+                "  crash among followers [{label}]: {follower_trials} trials, {survivors} surviving processes; {}",
                 followers.summary()
             );
             among.merge(&followers);

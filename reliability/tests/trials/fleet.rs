@@ -15,7 +15,10 @@ use std::time::Duration;
 use migrate_runtime::rusqlite::Connection;
 use migrate_runtime::{DatabaseStatus, Error, Migrations, OnError};
 
-use crate::common::{Ctx, Journal, Rng, Tally, integrity, new_db, open, s, tracking_at};
+use crate::common::{
+    Ctx, Journal, Rng, Tally, integrity, new_db, open, s, tracking_at, tracking_complete,
+    user_version,
+};
 
 /// What a database of a trial is made to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,7 +296,7 @@ fn check_complete(
     for path in paths {
         let conn = open(path)?;
         integrity(&conn)?;
-        if let Err(e) = tracking_at(&conn, set, set.latest_version()) {
+        if let Err(e) = tracking_complete(&conn, set) {
             figures.exactly_once_violations += 1;
             return Err(format!("{}: {e}", path.display()));
         }
@@ -357,9 +360,7 @@ fn killed(ctx: &Ctx, rng: &mut Rng, figures: &mut Figures) -> Result<(), String>
     for path in &paths {
         let conn = Connection::open(path).map_err(s)?;
         integrity(&conn)?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(s)?;
+        let version = user_version(&conn)?;
         *states.entry(version).or_default() += 1;
     }
     // Struck mid-fleet: some database was not migrated yet.

@@ -27,7 +27,6 @@ use crate::common::{Ctx, Rng, Tally, panic_message};
 /// What one target's trials came to.
 #[derive(Default)]
 struct Figures {
-    trials: usize,
     accepted: usize,
     rejected: usize,
     /// Hashes of the inputs, to count distinct ones.
@@ -35,10 +34,15 @@ struct Figures {
 }
 
 impl Figures {
+    /// Inputs that reached the oracle.
+    fn trials(&self) -> usize {
+        self.accepted + self.rejected
+    }
+
     fn print(&self, target: &str) {
         println!(
             "  fuzz {target}: {} trials, {} accepted, {} rejected, {} distinct inputs",
-            self.trials,
+            self.trials(),
             self.accepted,
             self.rejected,
             self.seen.len()
@@ -80,7 +84,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         // A bound on attempts, so that a generator that stopped reaching the oracle fails the
         // family instead of looping.
         for attempt in 0..count * 2 {
-            if figures.trials == count {
+            if figures.trials() == count {
                 break;
             }
             let seed = tally.next_seed();
@@ -100,7 +104,6 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 }
             };
             let Some(verdict) = verdict else { continue };
-            figures.trials += 1;
             figures.seen.insert(hash);
             if verdict.accepted {
                 figures.accepted += 1;
@@ -114,25 +117,26 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             );
         }
         figures.print(target);
-        if figures.trials < count {
+        if figures.trials() < count {
             tally.record(
                 &format!("{target}: inputs reaching the oracle"),
                 0,
                 Some(format!(
                     "only {} of {} attempts reached the oracle",
-                    figures.trials,
+                    figures.trials(),
                     count * 2
                 )),
             );
         }
         // A generator that mostly produces rejected input tests little of what is accepted.
-        if figures.accepted * 3 < figures.trials {
+        if figures.accepted * 3 < figures.trials() {
             tally.record(
                 &format!("{target}: share accepted"),
                 0,
                 Some(format!(
                     "{} of {} accepted, fewer than a third",
-                    figures.accepted, figures.trials
+                    figures.accepted,
+                    figures.trials()
                 )),
             );
         }

@@ -11,9 +11,10 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use migrate_runtime::Migrations;
-use migrate_runtime::rusqlite::Connection;
 
-use crate::common::{Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, s, same};
+use crate::common::{
+    Ctx, DumpKind, Journal, Rng, Tally, dump, new_db, open, s, same, user_version,
+};
 use crate::web::{Server, TOKEN, build, leak, raw, raw_answer};
 
 /// A set whose versions 1, 2 and 4 have down files, and 3 has none; the database is at 4.
@@ -52,7 +53,7 @@ fn long_token() -> String {
 /// and the lock file are not the database).
 fn database_bytes(path: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut files = vec![("app.db".to_owned(), std::fs::read(path).map_err(s)?)];
-    let wal = path.with_extension("db-wal");
+    let wal = migrate_test_kit::with_suffix(path, "-wal");
     if wal.exists() {
         files.push(("app.db-wal".to_owned(), std::fs::read(&wal).map_err(s)?));
     }
@@ -398,7 +399,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                         names(&bytes_after)
                     ));
                 }
-                if status != 431 && !body.is_empty() && serde_json_like(body).is_err() {
+                if status != 431 && !body.is_empty() && !is_json_error(body) {
                     return Err(format!("not a JSON answer: {body}"));
                 }
                 same(
@@ -462,9 +463,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                         |r| r.get(0),
                     )
                     .map_err(s)?;
-                let user_version: i64 = conn
-                    .query_row("PRAGMA user_version", [], |r| r.get(0))
-                    .map_err(s)?;
+                let user_version = user_version(&conn)?;
                 if (version, rolled_back, user_version) != (3, 1, 3) {
                     return Err(format!(
                         "at version {version} (user_version {user_version}) with {rolled_back} rollbacks recorded, expected 3, 3 and 1"
@@ -502,10 +501,6 @@ fn prepare(
     Ok((path, server))
 }
 
-fn open(path: &std::path::Path) -> Result<Connection, String> {
-    crate::common::open(path)
-}
-
 /// No file beside the database but its journal, WAL and lock: no backup was written.
 fn no_backups(dir: &std::path::Path) -> Result<(), String> {
     for entry in std::fs::read_dir(dir).map_err(s)? {
@@ -526,11 +521,7 @@ fn no_backups(dir: &std::path::Path) -> Result<(), String> {
 }
 
 /// The answers are JSON objects: `{"error": ..., "message": ...}`.
-fn serde_json_like(body: &str) -> Result<(), ()> {
+fn is_json_error(body: &str) -> bool {
     let body = body.trim();
-    if body.starts_with("{\"error\":\"") && body.ends_with('}') && body.contains("\"message\":\"") {
-        Ok(())
-    } else {
-        Err(())
-    }
+    body.starts_with("{\"error\":\"") && body.ends_with('}') && body.contains("\"message\":\"")
 }

@@ -71,40 +71,7 @@ fn trial(
 
     let mut conn = Connection::open(&path).map_err(s)?;
     if commits {
-        // Long enough that the holder's thread, woken half-way, commits well before the
-        // timeout even on a loaded machine.
-        let busy = Duration::from_millis(rng.range(500, 900));
-        conn.busy_timeout(busy).map_err(s)?;
-        let (started, result, finished, committing) = std::thread::scope(|scope| {
-            let holding = scope.spawn(move || {
-                std::thread::sleep(busy / 2);
-                let committing = Instant::now();
-                holder.execute_batch("COMMIT").map(|()| committing)
-            });
-            let started = Instant::now();
-            let result = set.run(&mut conn);
-            let finished = Instant::now();
-            let committing = holding.join();
-            (started, result, finished, committing)
-        });
-        let committing = committing
-            .map_err(|_| "the holder's thread panicked".to_owned())?
-            .map_err(|e| format!("the holder's COMMIT: {e}"))?;
-        let report = result.map_err(|e| {
-            format!(
-                "run failed although the holder committed {:.1?} after it started, within its busy timeout of {busy:?}: {e}",
-                committing.saturating_duration_since(started)
-            )
-        })?;
-        // Its write lock could not be had before the holder began to commit.
-        if finished <= committing {
-            return Err(format!(
-                "run finished {:.1?} before the holder committed: it did not wait for the lock",
-                committing - finished
-            ));
-        }
-        applied_from(&report, already, n, "while the holder committed")?;
-        return finished_state(&conn, set, &expected);
+        return commits_half_way(conn, holder, set, already, &expected, rng);
     }
 
     let busy = Duration::from_millis(rng.range(10, 150));
@@ -172,6 +139,53 @@ fn trial(
         .map_err(|e| format!("run after the holder committed: {e}"))?;
     applied_from(&report, already, n, "after the holder committed")?;
     finished_state(&conn, set, &expected)
+}
+
+/// The holder commits on another thread half-way through `conn`'s busy timeout: the run
+/// waits for it and applies what is pending.
+fn commits_half_way(
+    mut conn: Connection,
+    holder: Connection,
+    set: &Migrations,
+    already: i64,
+    expected: &Dump,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let n = set.latest_version();
+    // Long enough that the holder's thread, woken half-way, commits well before the
+    // timeout even on a loaded machine.
+    let busy = Duration::from_millis(rng.range(500, 900));
+    conn.busy_timeout(busy).map_err(s)?;
+    let (started, result, finished, committing) = std::thread::scope(|scope| {
+        let holding = scope.spawn(move || {
+            std::thread::sleep(busy / 2);
+            let committing = Instant::now();
+            holder.execute_batch("COMMIT").map(|()| committing)
+        });
+        let started = Instant::now();
+        let result = set.run(&mut conn);
+        let finished = Instant::now();
+        let committing = holding.join();
+        (started, result, finished, committing)
+    });
+    let committing = committing
+        .map_err(|_| "the holder's thread panicked".to_owned())?
+        .map_err(|e| format!("the holder's COMMIT: {e}"))?;
+    let report = result.map_err(|e| {
+        format!(
+            "run failed although the holder committed {:.1?} after it started, within its busy timeout of {busy:?}: {e}",
+            committing.saturating_duration_since(started)
+        )
+    })?;
+    // Its write lock could not be had before the holder began to commit.
+    if finished <= committing {
+        return Err(format!(
+            "run finished {:.1?} before the holder committed: it did not wait for the lock",
+            committing - finished
+        ));
+    }
+    applied_from(&report, already, n, "while the holder committed")?;
+    finished_state(&conn, set, expected)
 }
 
 /// The run applied exactly `already + 1..=n`.

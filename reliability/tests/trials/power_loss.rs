@@ -49,7 +49,8 @@ use migrate_runtime::Migrations;
 use migrate_runtime::rusqlite::{Connection, OpenFlags};
 
 use crate::common::{
-    Ctx, Dump, DumpKind, Journal, Tally, dump, integrity, new_db, open, s, same, tracking_complete,
+    Ctx, Dump, DumpKind, Journal, Recorded, Tally, dump, integrity, new_db, open, recorded, s,
+    same, to_record, tracking_complete, user_version,
 };
 
 /// The tracking table whose rows a straight run never leaves behind.
@@ -416,9 +417,7 @@ fn cut(
 /// the progress table.
 fn observe(conn: &Connection, set: &Migrations) -> Result<(Option<Key>, Dump), String> {
     integrity(conn)?;
-    let user_version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(s)?;
+    let user_version = user_version(conn)?;
     let tracked: bool = conn
         .query_row(
             "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
@@ -435,19 +434,8 @@ fn observe(conn: &Connection, set: &Migrations) -> Result<(Option<Key>, Dump), S
         }
         return Ok((None, found));
     }
-    let mut statement = conn
-        .prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-        .map_err(s)?;
-    let rows: Vec<(i64, String, String)> = statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(s)?
-        .collect::<Result<_, _>>()
-        .map_err(s)?;
-    let prefix: Vec<(i64, String, String)> = set
-        .iter()
-        .take(rows.len())
-        .map(|m| (m.version(), m.name().to_owned(), m.checksum().to_string()))
-        .collect();
+    let rows = recorded(conn)?;
+    let prefix: Vec<Recorded> = to_record(set).take(rows.len()).collect();
     if rows != prefix {
         let versions: Vec<i64> = rows.iter().map(|r| r.0).collect();
         return Err(format!(

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use migrate_runtime::Migrations;
 use migrate_runtime::rusqlite::{Connection, OpenFlags, OptionalExtension};
+use migrate_test_kit::with_suffix;
 
 use crate::common::{Journal, s};
 
@@ -181,8 +182,8 @@ impl Histogram {
 /// them, then opens the database (which rolls an interrupted transaction back).
 pub fn classify(path: &Path, journal: Journal, set: &Migrations) -> Result<Class, String> {
     let in_flight = match journal {
-        Journal::Rollback => hot_journal(&sibling(path, "-journal"))?,
-        Journal::Wal => wal_uncommitted(&sibling(path, "-wal"))?,
+        Journal::Rollback => hot_journal(&with_suffix(path, "-journal"))?,
+        Journal::Wal => wal_uncommitted(&with_suffix(path, "-wal"))?,
     };
     let conn = Connection::open_with_flags(
         path,
@@ -227,12 +228,6 @@ pub fn classify(path: &Path, journal: Journal, set: &Migrations) -> Result<Class
         (None, Some(_)) if applied == 0 => Class::Before,
         (None, Some(_)) => Class::Between { applied },
     })
-}
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// A rollback journal SQLite would call hot: present, not empty, header not zeroed (the
